@@ -1,0 +1,82 @@
+"""allo_rtl: Allo-style accelerator kernels in Python, lowered straight to RTL.
+
+Write kernels as Allo does, customize them with schedule primitives, and build them::
+
+    import allo_rtl as allo
+    from allo_rtl.ir.types import int32
+
+    def gemm(A: int32[32, 32], B: int32[32, 32]) -> int32[32, 32]:
+        C: int32[32, 32] = 0
+        for i, j in allo.grid(32, 32, name="C"):
+            for k in allo.reduction(32):
+                C[i, j] += A[i, k] * B[k, j]
+        return C
+
+    s = allo.customize(gemm)
+    mod = s.build()            # the NumPy target: bit-exact reference
+"""
+
+from ._errors import (
+    AlloRTLError,
+    ArgumentError,
+    ArgumentTypeError,
+    BuildError,
+    InternalError,
+    KernelNameError,
+    KernelSyntaxError,
+    KernelTypeError,
+    ScheduleError,
+)
+from ._schedule import BufferHandle, LoopHandle, Schedule, customize, register_target
+from .frontend._lang import (
+    Partition,
+    abs,
+    cos,
+    exp,
+    grid,
+    log,
+    log2,
+    log10,
+    power,
+    reduction,
+    sin,
+    sqrt,
+    tan,
+    tanh,
+)
+from .reference import NumPyModule
+
+__version__ = "0.1.0.dev0"
+
+register_target("numpy", lambda schedule: NumPyModule(schedule.module))
+
+__all__ = [
+    "AlloRTLError",
+    "ArgumentError",
+    "ArgumentTypeError",
+    "BufferHandle",
+    "BuildError",
+    "InternalError",
+    "KernelNameError",
+    "KernelSyntaxError",
+    "KernelTypeError",
+    "LoopHandle",
+    "NumPyModule",
+    "Partition",
+    "Schedule",
+    "ScheduleError",
+    "abs",
+    "cos",
+    "customize",
+    "exp",
+    "grid",
+    "log",
+    "log2",
+    "log10",
+    "power",
+    "reduction",
+    "sin",
+    "sqrt",
+    "tan",
+    "tanh",
+]

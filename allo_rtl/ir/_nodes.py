@@ -1,0 +1,443 @@
+"""Kernel IR: immutable nodes.
+
+Every node is a frozen, slotted dataclass that carries its source location ``loc``. Names are
+:class:`Sym` symbols: two variables that print the same are still different symbols.
+
+Value semantics (docs/semantics.md): every expression has a static ``type`` and its value always
+lies in that type's range. Integer-like constants hold the *raw* integer (the value times
+``2**fracs``). Binary operations compute the exact result of their operands' values, then round
+(floor, or toward zero for division) to the result type's fraction bits and wrap to its width.
+Conversions are explicit :class:`Cast` nodes: the frontend inserts them, backends never convert
+implicitly.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field, fields
+from typing import Iterator, Union
+
+import numpy as np
+
+from .._errors import Loc
+from .types import AlloType, ArrayType
+
+__all__ = [
+    "Alloc",
+    "ArrayRef",
+    "Assign",
+    "Binary",
+    "BitGet",
+    "BitReverse",
+    "BitSet",
+    "BitSlice",
+    "BitSliceSet",
+    "Call",
+    "Cast",
+    "Const",
+    "ConstArray",
+    "Decl",
+    "Expr",
+    "For",
+    "Function",
+    "If",
+    "Load",
+    "MathCall",
+    "Module",
+    "Param",
+    "Return",
+    "Select",
+    "Stmt",
+    "Store",
+    "Sym",
+    "Unary",
+    "Var",
+    "While",
+    "walk",
+]
+
+_uids = itertools.count(1)
+
+
+@dataclass(frozen=True, slots=True)
+class Sym:
+    """A symbol: a display name plus a unique id. Equality is by id."""
+
+    name: str
+    uid: int = field(default_factory=lambda: next(_uids))
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# ---------------------------------------------------------------- expressions
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    """A constant: raw integer for integer-like types, Python float for float types."""
+
+    value: int | float
+    type: AlloType
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class Var:
+    """Read of a scalar: parameter, local or loop variable."""
+
+    sym: Sym
+    type: AlloType
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayRef:
+    """A whole array passed as a call argument or returned."""
+
+    sym: Sym
+    type: ArrayType
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """Read of one array element ``buf[indices]``; indices are integer expressions."""
+
+    buf: Sym
+    indices: tuple[Expr, ...]
+    type: AlloType
+    loc: Loc
+
+
+UNARY_OPS = ("neg", "invert", "not", "abs")
+
+BINARY_OPS = (
+    "add", "sub", "mul", "div", "floordiv", "mod", "pow",
+    "shl", "shr", "and", "or", "xor",
+    "eq", "ne", "lt", "le", "gt", "ge",
+    "land", "lor", "min", "max",
+)  # fmt: skip
+
+COMPARE_OPS = ("eq", "ne", "lt", "le", "gt", "ge")
+
+
+@dataclass(frozen=True, slots=True)
+class Unary:
+    """``-x`` (neg), ``~x`` (invert), ``not x`` (not), ``abs(x)`` (abs)."""
+
+    op: str
+    operand: Expr
+    type: AlloType
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class Binary:
+    """A binary operation; ``op`` is one of ``BINARY_OPS``."""
+
+    op: str
+    lhs: Expr
+    rhs: Expr
+    type: AlloType
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class Cast:
+    """Conversion of ``operand`` to ``type`` (docs/semantics.md, Conversion)."""
+
+    operand: Expr
+    type: AlloType
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class Select:
+    """``then if cond else orelse``; both branches already have ``type``."""
+
+    cond: Expr
+    then: Expr
+    orelse: Expr
+    type: AlloType
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class BitGet:
+    """Bit ``index`` of ``operand`` (type ``bool``)."""
+
+    operand: Expr
+    index: Expr
+    type: AlloType
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class BitSlice:
+    """Bits ``lo .. hi-1`` of ``operand`` as ``UInt(hi - lo)``."""
+
+    operand: Expr
+    lo: int
+    hi: int
+    type: AlloType
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class BitSet:
+    """``operand`` with bit ``index`` replaced by ``value`` (a ``bool``)."""
+
+    operand: Expr
+    index: Expr
+    value: Expr
+    type: AlloType
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class BitSliceSet:
+    """``operand`` with bits ``lo .. hi-1`` replaced by ``value`` (a ``UInt(hi - lo)``)."""
+
+    operand: Expr
+    lo: int
+    hi: int
+    value: Expr
+    type: AlloType
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class BitReverse:
+    """``operand`` with the order of its bits reversed."""
+
+    operand: Expr
+    type: AlloType
+    loc: Loc
+
+
+MATH_FUNCS = ("exp", "log", "log2", "log10", "sqrt", "sin", "cos", "tan", "tanh", "power")
+
+
+@dataclass(frozen=True, slots=True)
+class MathCall:
+    """A float math function from ``MATH_FUNCS``; arguments already have ``type``."""
+
+    func: str
+    args: tuple[Expr, ...]
+    type: AlloType
+    loc: Loc
+
+
+Expr = Union[
+    Const, Var, ArrayRef, Load, Unary, Binary, Cast, Select,
+    BitGet, BitSlice, BitSet, BitSliceSet, BitReverse, MathCall,
+]  # fmt: skip
+
+# ---------------------------------------------------------------- statements
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ConstArray:
+    """Constant array contents (a read-only NumPy array of raw values), e.g. a ROM."""
+
+    data: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.data.setflags(write=False)
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, ConstArray)
+            and self.data.shape == other.data.shape
+            and bool(np.array_equal(self.data, other.data))
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.data.shape, self.data.tobytes()))
+
+
+@dataclass(frozen=True, slots=True)
+class Decl:
+    """Declaration of a scalar local, optionally with an initial value of its type."""
+
+    sym: Sym
+    type: AlloType
+    init: Expr | None
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class Alloc:
+    """Declaration of a local array, (re)initialised each time it executes.
+
+    ``init`` is ``None`` (zeros), a scalar expression of the element type (fill), an
+    :class:`ArrayRef` of the same shape (copy) or a :class:`ConstArray` of raw values.
+    """
+
+    sym: Sym
+    type: ArrayType
+    init: Expr | ConstArray | None
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class Assign:
+    """``sym = value`` for a scalar; ``value`` has the type of ``sym``."""
+
+    sym: Sym
+    value: Expr
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    """``buf[indices] = value``; ``value`` has the element type of ``buf``."""
+
+    buf: Sym
+    indices: tuple[Expr, ...]
+    value: Expr
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class For:
+    """A counted loop ``for var in range(lo, hi, step)``, ``var`` of type ``index``.
+
+    ``lo`` and ``hi`` are evaluated once, on entry. ``name`` is the user-visible loop name
+    (Allo's ``loop_name``: the variable name, or ``i.outer`` after a split); ``band`` the
+    name of the loop band this loop belongs to (``S_i_0`` or ``name=`` of ``allo.grid``);
+    ``kind`` is ``"range"``, ``"grid"`` or ``"reduction"``; ``attrs`` holds schedule
+    annotations as sorted ``(key, value)`` pairs.
+    """
+
+    var: Sym
+    lo: Expr
+    hi: Expr
+    step: int
+    body: tuple[Stmt, ...]
+    name: str
+    band: str
+    kind: str
+    attrs: tuple[tuple[str, object], ...]
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class If:
+    """``if cond: then else: orelse`` (``cond`` is a ``bool``)."""
+
+    cond: Expr
+    then: tuple[Stmt, ...]
+    orelse: tuple[Stmt, ...]
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class While:
+    """``while cond: body`` (``cond`` re-evaluated before every iteration)."""
+
+    cond: Expr
+    body: tuple[Stmt, ...]
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """Call of another kernel of the module.
+
+    ``args`` are scalar expressions (already of the parameter types) or :class:`ArrayRef`
+    (passed by reference). ``results`` are the declared locals that receive the returned
+    values, in order.
+    """
+
+    callee: Sym
+    args: tuple[Expr, ...]
+    results: tuple[Sym, ...]
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class Return:
+    """Return from the kernel; only the last statement of a function body."""
+
+    values: tuple[Expr, ...]
+    loc: Loc
+
+
+Stmt = Union[Decl, Alloc, Assign, Store, For, If, While, Call, Return]
+
+# ---------------------------------------------------------------- functions
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A kernel parameter: scalar (by value) or array (by reference)."""
+
+    sym: Sym
+    type: AlloType | ArrayType
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    """A kernel. ``returns`` lists the types of the returned values (empty: none)."""
+
+    sym: Sym
+    params: tuple[Param, ...]
+    returns: tuple[AlloType | ArrayType, ...]
+    body: tuple[Stmt, ...]
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    """A set of kernels; ``top`` is the one a build runs. Callees come before callers."""
+
+    funcs: tuple[Function, ...]
+    top: Sym
+
+    def func(self, sym_or_name: Sym | str) -> Function:
+        """The function with this symbol or name; ``KeyError`` if none."""
+        for fn in self.funcs:
+            if fn.sym == sym_or_name or fn.sym.name == sym_or_name:
+                return fn
+        raise KeyError(sym_or_name)
+
+    @property
+    def top_func(self) -> Function:
+        return self.func(self.top)
+
+    def __str__(self) -> str:
+        from ._printer import format_module
+
+        return format_module(self)
+
+
+EXPR_TYPES = (
+    Const, Var, ArrayRef, Load, Unary, Binary, Cast, Select,
+    BitGet, BitSlice, BitSet, BitSliceSet, BitReverse, MathCall,
+)  # fmt: skip
+STMT_TYPES = (Decl, Alloc, Assign, Store, For, If, While, Call, Return)
+NODE_TYPES = EXPR_TYPES + STMT_TYPES + (Param, Function, Module)
+
+
+def children(node: object) -> Iterator[object]:
+    """The direct child nodes of ``node`` (expressions, statements, params, functions)."""
+    for f in fields(node):  # type: ignore[arg-type]
+        value = getattr(node, f.name)
+        if isinstance(value, tuple):
+            for item in value:
+                if isinstance(item, NODE_TYPES):
+                    yield item
+        elif isinstance(value, NODE_TYPES):
+            yield value
+
+
+def walk(node: object) -> Iterator[object]:
+    """Every node under ``node`` (itself included), in pre-order."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(list(children(current))))
