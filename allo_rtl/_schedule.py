@@ -11,8 +11,9 @@ this stage does not import the later ones.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from ._errors import BuildError, ScheduleError
 from .frontend import parse

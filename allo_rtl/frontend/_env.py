@@ -14,8 +14,9 @@ import builtins
 import inspect
 import operator
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .._errors import KernelNameError, KernelSyntaxError, KernelTypeError, Loc
 from ..ir.types import AlloType, ArrayType, Fixed, Float, Int, UFixed, UInt

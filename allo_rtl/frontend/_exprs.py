@@ -16,8 +16,22 @@ import numpy as np
 from .._errors import KernelNameError, KernelSyntaxError, KernelTypeError, Loc
 from ..ir import _values
 from ..ir._nodes import (
-    MATH_FUNCS, ArrayRef, Binary, BitGet, BitReverse, BitSlice, Cast, Const, Expr, Load,
-    MathCall, Select, Stmt, Sym, Unary, Var,
+    MATH_FUNCS,
+    ArrayRef,
+    Binary,
+    BitGet,
+    BitReverse,
+    BitSlice,
+    Cast,
+    Const,
+    Expr,
+    Load,
+    MathCall,
+    Select,
+    Stmt,
+    Sym,
+    Unary,
+    Var,
 )  # fmt: skip
 from ..ir._typerules import binary_result, common_type, unary_result
 from ..ir.types import AlloType, ArrayType, Float, Int, UInt, float32, float64, int32
@@ -310,8 +324,10 @@ class ExprBuilder:
 
     def element(self, base: ArrayRef, parts: list[ast.AST], node: ast.AST) -> Expr:
         rank = len(base.type.shape)
-        if len(parts) < rank or len(parts) > rank + 1 or any(
-            isinstance(p, ast.Slice) for p in parts[:rank]
+        if (
+            len(parts) < rank
+            or len(parts) > rank + 1
+            or any(isinstance(p, ast.Slice) for p in parts[:rank])
         ):
             raise KernelTypeError(
                 f"array `{base.sym.name}` has {rank} dimension(s) ({base.type}) but is "
@@ -371,7 +387,9 @@ class ExprBuilder:
         if isinstance(func, ast.Attribute) and func.attr == "reverse" and not node.args:
             base = self.scalar(self.expr(func.value), func.value)
             if not base.type.is_integer_like:
-                raise KernelTypeError(f"`.reverse()` needs an integer, got {base.type}", self.loc(node))
+                raise KernelTypeError(
+                    f"`.reverse()` needs an integer, got {base.type}", self.loc(node)
+                )
             return [BitReverse(base, base.type, self.loc(node))]
         if isinstance(func, ast.Name) and self.lookup(func.id):
             raise KernelTypeError(f"`{func.id}` is a variable, not a function", self.loc(node))
@@ -380,7 +398,9 @@ class ExprBuilder:
             if getattr(target, "_allo_builtin", None) is None:
                 return self.kernel_call(target, type_args, node, names)
         if type_args is not None:
-            raise KernelSyntaxError(f"`{ast.unparse(func)}` is not a generic kernel", self.loc(node))
+            raise KernelSyntaxError(
+                f"`{ast.unparse(func)}` is not a generic kernel", self.loc(node)
+            )
         return [self.builtin_call(target, node)]
 
     def callee(self, func: ast.AST) -> tuple[Any, tuple[Any, ...] | None]:

@@ -7,8 +7,9 @@ Python they behave like their NumPy equivalents, so a kernel also runs as ordina
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterator
 from enum import Enum
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 

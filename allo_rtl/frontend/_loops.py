@@ -159,13 +159,17 @@ class LoopsAndCalls:
         for n, t in enumerate(fn.returns):
             sym = Sym(names[n] if names else f"{fn.sym.name}_out{n}")
             results.append(sym)
-            decl = Alloc(sym, t, None, self.loc(node)) if isinstance(t, ArrayType) else Decl(
-                sym, t, None, self.loc(node)
+            decl = (
+                Alloc(sym, t, None, self.loc(node))
+                if isinstance(t, ArrayType)
+                else Decl(sym, t, None, self.loc(node))
             )
             self.pending.append(decl)
         self.emit_call(fn, node, results)
         return [
-            ArrayRef(s, t, self.loc(node)) if isinstance(t, ArrayType) else Var(s, t, self.loc(node))
+            ArrayRef(s, t, self.loc(node))
+            if isinstance(t, ArrayType)
+            else Var(s, t, self.loc(node))
             for s, t in zip(results, fn.returns)
         ]
 
@@ -237,18 +241,25 @@ class LoopsAndCalls:
             binding = self.lookup(tnode.id)
             if binding is None:
                 sym = self.declare(tnode.id, t, tnode)
-                decl = Alloc(sym, t, None, loc) if isinstance(t, ArrayType) else Decl(sym, t, None, loc)
+                decl = (
+                    Alloc(sym, t, None, loc)
+                    if isinstance(t, ArrayType)
+                    else Decl(sym, t, None, loc)
+                )
                 self.pending.append(decl)
                 return sym
             if binding.kind == "array" and binding.type == t:
                 return binding.sym
             if binding.kind == "array" or isinstance(t, ArrayType):
                 raise KernelTypeError(
-                    f"`{tnode.id}` ({binding.type}) cannot receive a {t}", loc,
+                    f"`{tnode.id}` ({binding.type}) cannot receive a {t}",
+                    loc,
                     "assign the result to a new name",
                 )
         elif isinstance(t, ArrayType):
-            raise KernelTypeError(f"an array result cannot be assigned to `{ast.unparse(tnode)}`", loc)
+            raise KernelTypeError(
+                f"an array result cannot be assigned to `{ast.unparse(tnode)}`", loc
+            )
         tmp = Sym(f"_ret{len(after)}")
         self.pending.append(Decl(tmp, t, None, loc))
         after.extend(self.assign_from(tnode, Var(tmp, t, loc), node))

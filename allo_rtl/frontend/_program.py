@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .._errors import KernelSyntaxError, KernelTypeError, Loc
 from ..ir._nodes import Function, Module
@@ -24,12 +25,14 @@ class Program:
         self.stack: list[tuple[Any, ...]] = []
         self.names: set[str] = set()
 
-    def function(self, fn: Callable[..., Any], type_args: tuple[Any, ...] | None, loc: Loc | None) -> Function:
+    def function(
+        self, fn: Callable[..., Any], type_args: tuple[Any, ...] | None, loc: Loc | None
+    ) -> Function:
         key = (fn, _key(type_args))
         if key in self.memo:
             return self.memo[key]
         if key in self.stack:
-            chain = " -> ".join(f[0].__name__ for f in self.stack[self.stack.index(key):])
+            chain = " -> ".join(f[0].__name__ for f in self.stack[self.stack.index(key) :])
             raise KernelSyntaxError(
                 f"recursive kernel call: {chain} -> {fn.__name__}",
                 loc,
@@ -57,7 +60,9 @@ class Program:
         self.names.add(name)
         return name
 
-    def bind_type_params(self, fn: Any, src: Any, type_args: Any, loc: Loc | None) -> dict[str, Any]:
+    def bind_type_params(
+        self, fn: Any, src: Any, type_args: Any, loc: Loc | None
+    ) -> dict[str, Any]:
         params = list(getattr(src.tree, "type_params", []) or [])
         if not params:
             if type_args is not None:
@@ -120,4 +125,3 @@ def parse(
     program = Program(frames)
     top = program.function(fn, None if instantiate is None else tuple(instantiate), None)
     return Module(tuple(program.funcs), top.sym)
-

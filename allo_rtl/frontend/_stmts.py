@@ -10,10 +10,28 @@ import numpy as np
 from .._errors import KernelSyntaxError, KernelTypeError
 from ..ir import _values
 from ..ir._nodes import (
-    Alloc, ArrayRef, Assign, BitSet, BitSliceSet, Call, Const, ConstArray, Decl, Expr, For,
-    Function, If, Load, Param, Return, Stmt, Store, Sym, Var, While,
+    Alloc,
+    ArrayRef,
+    Assign,
+    BitSet,
+    BitSliceSet,
+    Call,
+    Const,
+    ConstArray,
+    Decl,
+    Expr,
+    Function,
+    If,
+    Load,
+    Param,
+    Return,
+    Stmt,
+    Store,
+    Sym,
+    Var,
+    While,
 )  # fmt: skip
-from ..ir.types import AlloType, ArrayType, UInt, index
+from ..ir.types import AlloType, ArrayType, UInt
 from ._env import Env, KernelSource, consteval, eval_type
 from ._exprs import BOOL, Binding, ExprBuilder
 from ._loops import LoopsAndCalls
@@ -269,7 +287,9 @@ class StmtBuilder(LoopsAndCalls, ExprBuilder):
                     self.loc(node),
                     f"copy it: `{target.id}: {value.type} = {value.sym.name}`",
                 )
-            return [Decl(self.declare(target.id, value.type, target), value.type, value, self.loc(node))]
+            return [
+                Decl(self.declare(target.id, value.type, target), value.type, value, self.loc(node))
+            ]
         if binding.kind == "loop":
             raise KernelSyntaxError(
                 f"cannot assign to loop variable `{target.id}`",
@@ -310,9 +330,13 @@ class StmtBuilder(LoopsAndCalls, ExprBuilder):
         var = Var(binding.sym, binding.type, loc)  # type: ignore[arg-type]
         return [Assign(binding.sym, self.set_bits(var, parts[0], value, vnode, target), loc)]
 
-    def set_bits(self, old: Expr, part: ast.AST, value: Expr, vnode: ast.AST, target: ast.AST) -> Expr:
+    def set_bits(
+        self, old: Expr, part: ast.AST, value: Expr, vnode: ast.AST, target: ast.AST
+    ) -> Expr:
         if not old.type.is_integer_like:
-            raise KernelTypeError(f"bit assignment needs an integer, got {old.type}", self.loc(target))
+            raise KernelTypeError(
+                f"bit assignment needs an integer, got {old.type}", self.loc(target)
+            )
         loc = self.loc(target)
         if isinstance(part, ast.Slice):
             lo, hi = self.slice_bounds(part, old.type)

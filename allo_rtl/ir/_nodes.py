@@ -14,8 +14,8 @@ implicitly.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
-from typing import Iterator, Union
 
 import numpy as np
 
@@ -229,10 +229,22 @@ class MathCall:
     loc: Loc
 
 
-Expr = Union[
-    Const, Var, ArrayRef, Load, Unary, Binary, Cast, Select,
-    BitGet, BitSlice, BitSet, BitSliceSet, BitReverse, MathCall,
-]  # fmt: skip
+Expr = (
+    Const
+    | Var
+    | ArrayRef
+    | Load
+    | Unary
+    | Binary
+    | Cast
+    | Select
+    | BitGet
+    | BitSlice
+    | BitSet
+    | BitSliceSet
+    | BitReverse
+    | MathCall
+)
 
 # ---------------------------------------------------------------- statements
 
@@ -365,7 +377,7 @@ class Return:
     loc: Loc
 
 
-Stmt = Union[Decl, Alloc, Assign, Store, For, If, While, Call, Return]
+Stmt = Decl | Alloc | Assign | Store | For | If | While | Call | Return
 
 # ---------------------------------------------------------------- functions
 

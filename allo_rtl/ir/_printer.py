@@ -8,9 +8,33 @@ print as ``x`` and ``x#1``.
 from __future__ import annotations
 
 from ._nodes import (
-    Alloc, ArrayRef, Assign, Binary, BitGet, BitReverse, BitSet, BitSlice, BitSliceSet,
-    Call, Cast, Const, ConstArray, Decl, For, Function, If, Load, MathCall, Module,
-    Return, Select, Store, Sym, Unary, Var, While,
+    Alloc,
+    ArrayRef,
+    Assign,
+    Binary,
+    BitGet,
+    BitReverse,
+    BitSet,
+    BitSlice,
+    BitSliceSet,
+    Call,
+    Cast,
+    Const,
+    ConstArray,
+    Decl,
+    For,
+    Function,
+    If,
+    Load,
+    MathCall,
+    Module,
+    Return,
+    Select,
+    Store,
+    Sym,
+    Unary,
+    Var,
+    While,
 )  # fmt: skip
 from ._visitor import ExprVisitor, StmtVisitor
 from .types import Float

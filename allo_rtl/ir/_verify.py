@@ -12,9 +12,33 @@ from __future__ import annotations
 
 from .._errors import InternalError
 from ._nodes import (
-    Alloc, ArrayRef, Assign, Binary, BitGet, BitReverse, BitSet, BitSlice, BitSliceSet,
-    Call, Cast, Const, ConstArray, Decl, For, Function, If, Load, MathCall, Module,
-    Return, Select, Store, Sym, Unary, Var, While,
+    Alloc,
+    ArrayRef,
+    Assign,
+    Binary,
+    BitGet,
+    BitReverse,
+    BitSet,
+    BitSlice,
+    BitSliceSet,
+    Call,
+    Cast,
+    Const,
+    ConstArray,
+    Decl,
+    For,
+    Function,
+    If,
+    Load,
+    MathCall,
+    Module,
+    Return,
+    Select,
+    Store,
+    Sym,
+    Unary,
+    Var,
+    While,
 )  # fmt: skip
 from ._typerules import binary_result, unary_result
 from ._visitor import ExprVisitor, StmtVisitor

@@ -10,9 +10,34 @@ from __future__ import annotations
 from typing import Any
 
 from ..ir._nodes import (
-    Alloc, ArrayRef, Assign, Binary, BitGet, BitReverse, BitSet, BitSlice, BitSliceSet,
-    Call, Cast, Const, ConstArray, Decl, Expr, For, Function, If, Load, MathCall, Module,
-    Return, Select, Store, Sym, Unary, Var, While,
+    Alloc,
+    ArrayRef,
+    Assign,
+    Binary,
+    BitGet,
+    BitReverse,
+    BitSet,
+    BitSlice,
+    BitSliceSet,
+    Call,
+    Cast,
+    Const,
+    ConstArray,
+    Decl,
+    Expr,
+    For,
+    Function,
+    If,
+    Load,
+    MathCall,
+    Module,
+    Return,
+    Select,
+    Store,
+    Sym,
+    Unary,
+    Var,
+    While,
 )  # fmt: skip
 from ..ir._visitor import ExprVisitor, StmtVisitor
 from ..ir.types import AlloType, ArrayType, Float
@@ -20,9 +45,18 @@ from ..ir.types import AlloType, ArrayType, Float
 __all__ = ["generate"]
 
 Interval = tuple[int, int] | None
-_OPS = {"add": "+", "sub": "-", "mul": "*", "and": "&", "or": "|", "xor": "^", "land": "&", "lor": "|"}
+_OPS = {
+    "add": "+",
+    "sub": "-",
+    "mul": "*",
+    "and": "&",
+    "or": "|",
+    "xor": "^",
+    "land": "&",
+    "lor": "|",
+}
 _CMP = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
-_FLOAT_OPS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
+_FLOAT_OPS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 
 
 def _range(t: AlloType) -> Interval:
@@ -108,6 +142,8 @@ class _Exprs(ExprVisitor):
             code = f"({a} {_FLOAT_OPS[e.op]} {b})"
         elif e.op in ("min", "max"):
             code = f"_f{e.op}({a}, {b})"
+        elif e.op == "pow":  # the ufunc, as NumPy arrays use (scalar ** differs by an ulp)
+            code = f"_np.power({a}, {b})"
         elif e.op == "floordiv":
             code = f"_np.floor_divide({a}, {b})"
         elif e.op == "mod":
@@ -125,8 +161,14 @@ class _Exprs(ExprVisitor):
             fa, fb = t.fracs - e.lhs.type.fracs, t.fracs - e.rhs.type.fracs
             a, b = self.gen.shift_code(a, fa), self.gen.shift_code(b, fb)
             ia, ib = _scale(ia, fa), _scale(ib, fb)
-            iv = None if ia is None or ib is None else (
-                (ia[0] + ib[0], ia[1] + ib[1]) if op == "add" else (ia[0] - ib[1], ia[1] - ib[0])
+            iv = (
+                None
+                if ia is None or ib is None
+                else (
+                    (ia[0] + ib[0], ia[1] + ib[1])
+                    if op == "add"
+                    else (ia[0] - ib[1], ia[1] - ib[0])
+                )
             )
             return self.wrap(f"({a} {_OPS[op]} {b})", iv, t)
         if op == "mul":
@@ -147,7 +189,9 @@ class _Exprs(ExprVisitor):
         if op in ("div", "floordiv"):
             if t.fracs or e.lhs.type.fracs or e.rhs.type.fracs:
                 floor = op == "floordiv"
-                return f"_fixed_div({a}, {e.lhs.type.fracs}, {b}, {e.rhs.type.fracs}, {tn}, {floor})"
+                return (
+                    f"_fixed_div({a}, {e.lhs.type.fracs}, {b}, {e.rhs.type.fracs}, {tn}, {floor})"
+                )
             return f"_{'c' if op == 'div' else 'f'}div({a}, {b}, {tn})"
         if op == "mod":
             fa, fb = t.fracs - e.lhs.type.fracs, t.fracs - e.rhs.type.fracs

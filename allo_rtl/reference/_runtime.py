@@ -102,7 +102,12 @@ def bf16(x: Any) -> np.float32:
     return np.array((bits >> 16) << 16, dtype=np.uint32).view(np.float32)[()]
 
 
-_SCALAR = {"float16": np.float16, "bfloat16": np.float32, "float32": np.float32, "float64": np.float64}
+_SCALAR = {
+    "float16": np.float16,
+    "bfloat16": np.float32,
+    "float32": np.float32,
+    "float64": np.float64,
+}
 
 
 def make_float(x: float, t: Float) -> Any:
@@ -128,7 +133,9 @@ def fmax(a: Any, b: Any) -> Any:
 
 def check_index(i: int, n: int, buf: str, where: str) -> int:
     if not 0 <= i < n:
-        raise IndexError(f"{where}: index {i} is out of range for a dimension of size {n} of `{buf}`")
+        raise IndexError(
+            f"{where}: index {i} is out of range for a dimension of size {n} of `{buf}`"
+        )
     return i
 
 
