@@ -49,6 +49,8 @@ from .reference import NumPyModule
 __version__ = "0.1.0.dev0"
 
 register_target("numpy", lambda schedule: NumPyModule(schedule.module))
+# Allo's CPU simulation target is "llvm"; Allo code that names it runs on the NumPy target.
+register_target("llvm", lambda schedule: NumPyModule(schedule.module))
 
 __all__ = [
     "AlloRTLError",

@@ -45,6 +45,13 @@ class Loc:
         return linecache.getline(self.file, self.line).rstrip("\n")
 
 
+def article(thing: object) -> str:
+    """``"an int32"``, ``"a float32"``, ``"a uint8"``: a type name with its indefinite article."""
+    name = str(thing)
+    vowel = name[:1] in "aeiouAEIO" and not name.lower().startswith(("uint", "ufixed"))
+    return f"{'an' if vowel else 'a'} {name}"
+
+
 def format_message(loc: Loc | None, message: str, hint: str | None = None) -> str:
     """Render ``file:line:col: message``, the source line with a caret, and the hint."""
     if loc is None:

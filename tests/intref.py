@@ -246,9 +246,7 @@ def _div_type(t1: T, t2: T) -> T:
         ("UFixed", "UFixed"): (False, w1 + w2, w2 - f2 + f1),
     }
     signed, w, f = table[(t1.cls, t2.cls)]
-    return T(
-        signed, w, f, True
-    )  # raises ValueError if Allo's rule gives an invalid type
+    return T(signed, w, f, True)  # raises ValueError if Allo's rule gives an invalid type
 
 
 def result_type(op: str, t1: T, t2: T) -> T:
@@ -283,7 +281,8 @@ def unary_type(op: str, t: T) -> T:
     if op in ("-", "~"):
         if op == "~" and t.fixed:
             raise TypeError("~ needs an integer")
-        return T(True, t.width, t.frac, t.fixed)
+        # UInt(n) becomes Int(n); every other type is kept (UFixed stays UFixed, as in Allo)
+        return t if t.fixed else Int(t.width)
     if op == "int":
         return INT32
     raise ValueError(f"unknown unary op {op!r}")
@@ -339,9 +338,7 @@ def binop(op: str, r1: int, t1: T, r2: int, t2: T) -> tuple[int, T]:
         n = r2 & ((1 << t2.width) - 1)  # the amount is unsigned in its own width
         if op == "<<":
             return (0 if n >= t1.width else wrap(r1 << n, t1)), rt
-        return (
-            r1 >> min(n, t1.width)
-        ), rt  # arithmetic for signed, logical for unsigned
+        return (r1 >> min(n, t1.width)), rt  # arithmetic for signed, logical for unsigned
     if op in ("&", "|", "^"):
         a, b = convert(r1, t1, rt), convert(r2, t2, rt)
         res = {"&": a & b, "|": a | b, "^": a ^ b}[op]

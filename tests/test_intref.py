@@ -78,9 +78,7 @@ def test_result_types():
     with pytest.raises(TypeError):
         result_type("&", Fixed(8, 4), Int(8))
     with pytest.raises(ValueError):
-        result_type(
-            "/", Int(2), Fixed(8, 6)
-        )  # Allo's rule gives negative fraction bits
+        result_type("/", Int(2), Fixed(8, 6))  # Allo's rule gives negative fraction bits
 
 
 def test_add_sub_mul():
@@ -144,7 +142,8 @@ def test_bitwise_unary():
     assert unop("-", 0, UInt(8)) == (0, Int(8))
     assert unop("~", 5, UInt(8)) == (-6, Int(8))
     assert unop("~", 0, UInt(1)) == (-1, Int(1))
-    assert unop("-", 24, UFixed(8, 4)) == (-24, Fixed(8, 4))
+    assert unop("-", 24, Fixed(8, 4)) == (-24, Fixed(8, 4))
+    assert unop("-", 24, UFixed(8, 4)) == (232, UFixed(8, 4))  # UFixed stays unsigned
     assert unop("int", -24, Fixed(8, 4)) == (-2, INT32)
 
 
@@ -169,9 +168,7 @@ def test_bits():
     assert set_bit(-1, Int(8), 0, 0) == -2
     assert set_bit(5, UInt(8), 9, 1) == 5
     assert set_slice(0, UInt(8), 6, 10, 0xF) == 0xC0
-    assert (
-        set_slice(0xFF, UInt(8), 2, 4, 0x6) == 0xFB
-    )  # 0x6 -> UInt(2) 2 -> bits 3..2 = 10
+    assert set_slice(0xFF, UInt(8), 2, 4, 0x6) == 0xFB  # 0x6 -> UInt(2) 2 -> bits 3..2 = 10
     assert reverse_bits(1, UInt(8)) == 128
     assert reverse_bits(1, Int(8)) == -128
     assert reverse_bits(0b0011, UInt(4)) == 0b1100

@@ -146,10 +146,7 @@ def test_callee_scalar_return_in_expression():
     rng = np.random.default_rng(304)
     A = rng.integers(-30000, 30000, N, dtype=np.int32)
     ref = arr(
-        [
-            wrap(wrap(a * a, 32) + 2 * wrap((a + 1) ** 2, 32) - 3, 32)
-            for a in map(int, A)
-        ],
+        [wrap(wrap(a * a, 32) + 2 * wrap((a + 1) ** 2, 32) - 3, 32) for a in map(int, A)],
         np.int32,
     )
     check(run(poly, A), ref)
@@ -320,3 +317,61 @@ def test_callee_mutates_two_caller_arguments():
     np.testing.assert_array_equal(A, A0 * 6)
     np.testing.assert_array_equal(B, B0 * 6)
     check(D, A0 * 6 - B0 * 6)
+
+
+# ------------------------------------------------------------------------------------------
+# Tuple returns from callees, calls inside while loops
+
+
+def sum_diff(a: int32, b: int32) -> (int32, int32):
+    return a + b, a - b
+
+
+def use_tuple(A: int32[N], B: int32[N]) -> (int32[N], int32[N]):
+    S: int32[N] = 0
+    D: int32[N] = 0
+    for i in range(N):
+        s, d = sum_diff(A[i], B[i])
+        S[i] = s * 2
+        D[i] = d
+    return S, D
+
+
+def test_callee_tuple_return():
+    rng = np.random.default_rng(312)
+    A = rng.integers(-1000, 1000, N, dtype=np.int32)
+    B = rng.integers(-1000, 1000, N, dtype=np.int32)
+    S, D = run(use_tuple, A, B)
+    check(S, (A + B) * 2)
+    check(D, A - B)
+
+
+def halve(x: int32) -> int32:
+    return x / 2
+
+
+def steps_to_zero(A: int32[N]) -> int32[N]:
+    R: int32[N] = 0
+    for i in range(N):
+        x: int32 = A[i]
+        c: int32 = 0
+        while x != 0:
+            x = halve(x)
+            c += 1
+        R[i] = c
+    return R
+
+
+def test_call_inside_while_loop():
+    rng = np.random.default_rng(313)
+    A = rng.integers(-(2**31), 2**31, N, dtype=np.int64).astype(np.int32)
+    A[0], A[1] = 0, -1
+
+    def ref(x):
+        c = 0
+        while x != 0:
+            x = int(x / 2) if abs(x) < 2**52 else -(-x // 2) if x < 0 else x // 2
+            c += 1
+        return c
+
+    check(run(steps_to_zero, A), arr([ref(int(a)) for a in A], np.int32))

@@ -8,10 +8,11 @@ import numpy as np
 
 import allo_rtl as allo
 from allo_rtl.ir.types import (
-    bool,  # Allo's bool is UInt(1); shadows the builtin here
+    bool,  # noqa: A004  (Allo's bool is UInt(1); shadows the builtin in this file)
     float32,
     int8,
     int32,
+    int64,
     uint8,
     uint32,
 )
@@ -248,14 +249,12 @@ def test_while_compound_condition():
 # ternary and boolean logic
 
 
-def ternary(
-    A: int32[N], B: int32[N], C8: int8[N], U8: uint8[N]
-) -> (int32[N], int32[N], int32[N]):
+def ternary(A: int32[N], B: int32[N], C8: int8[N], U8: uint8[N]) -> (int32[N], int32[N], int32[N]):
     X: int32[N] = 0
     Y: int32[N] = 0
     Z: int32[N] = 0
     for i in range(N):
-        X[i] = A[i] if A[i] > B[i] else B[i]  # noqa: FURB136  (tests the ternary)
+        X[i] = A[i] if A[i] > B[i] else B[i]
         Y[i] = 1 if A[i] % 2 == 0 else -1
         Z[i] = C8[i] if A[i] < 0 else U8[i]
     return X, Y, Z
@@ -279,7 +278,7 @@ def test_ternary():
 def logic(A: int32[N], B: int32[N]) -> int32[N]:
     C: int32[N] = 0
     for i in range(N):
-        if (A[i] > 0 and B[i] > 0) or not (A[i] != B[i]):  # noqa: SIM202  (tests not)
+        if (A[i] > 0 and B[i] > 0) or not (A[i] != B[i]):
             C[i] = 1
         elif A[i] < 0 or B[i] < -50:
             C[i] = 2
@@ -297,7 +296,7 @@ def test_and_or_not():
     A[2], B[2] = 0, 5
 
     def ref(a, b):
-        if (a > 0 and b > 0) or not (a != b):  # noqa: SIM202
+        if (a > 0 and b > 0) or not (a != b):
             return 1
         if a < 0 or b < -50:
             return 2
@@ -328,9 +327,7 @@ def test_bool_variables():
     check(C, ((A > B).astype(np.int32) + 2 * (A == 0)).astype(np.int32))
 
 
-def cmp_exact(
-    U: uint32[N], S: int32[N], X: float32[N]
-) -> (int32[N], int32[N], int32[N]):
+def cmp_exact(U: uint32[N], S: int32[N], X: float32[N]) -> (int32[N], int32[N], int32[N]):
     C: int32[N] = 0
     D: int32[N] = 0
     E: int32[N] = 0
@@ -437,7 +434,7 @@ def ragged(A: int32[M, K], L: int32[M]) -> int32[M]:
     for i in range(M):
         for j in range(L[i]):
             S[i] += A[i, j]
-        for j in range(i + 1, K, 2):
+        for j in range(i + 1, K, 2):  # noqa: B007  (kernel loop: only the count matters)
             S[i] += 1000
     return S
 
@@ -454,7 +451,7 @@ def test_loop_bounds_from_data():
 def bounds_once(n: int32) -> int32:
     m: int32 = n
     c: int32 = 0
-    for i in range(0, m):  # noqa: PIE808
+    for i in range(0, m):  # noqa: B007  (kernel loop: only the count matters)
         m = m - 1
         c += 1
     return c * 100 + m
@@ -505,3 +502,81 @@ def test_state_machine_count_runs():
     A = np.array([0, 0, 1, 1, 1, 0, 2, 2, 2, 2, 3, 0, 0, 0, 5, 5], np.int32)
     ref = 1 + sum(1 for i in range(1, N) if A[i] != A[i - 1])
     assert run(count_runs, A) == ref
+
+
+# ------------------------------------------------------------------------------------------
+# Sorting, simultaneous assignment, parameters as variables
+
+
+def bubble_sort(A: int32[N]):
+    for i in range(N):
+        for j in range(0, N - 1 - i):
+            if A[j] > A[j + 1]:
+                t: int32 = A[j]
+                A[j] = A[j + 1]
+                A[j + 1] = t
+
+
+def test_bubble_sort_in_place():
+    rng = np.random.default_rng(217)
+    A = rng.integers(-(2**31), 2**31, N, dtype=np.int64).astype(np.int32)
+    A[3] = A[7]  # a duplicate
+    ref = np.sort(A)
+    assert run(bubble_sort, A) is None
+    np.testing.assert_array_equal(A, ref)
+
+
+def fib(n: int32) -> int64:
+    a: int64 = 0
+    b: int64 = 1
+    for i in range(n):  # noqa: B007  (kernel loop: only the count matters)
+        a, b = b, a + b
+    return a
+
+
+def test_tuple_assignment_is_simultaneous():
+    def ref(n):
+        a, b = 0, 1
+        for _ in range(n):
+            a, b = b, a + b
+        x = a & (2**64 - 1)
+        return x - 2**64 if x >> 63 else x
+
+    for n in (0, 1, 2, 10, 92, 93):  # fib(93) overflows int64 and wraps
+        assert run(fib, n) == ref(n), n
+
+
+def countdown(n: int32, step: int32) -> int32:
+    c = 0
+    while n > 0:
+        n -= step
+        c += 1
+    return c * 1000 + n
+
+
+def test_scalar_parameters_are_variables():
+    for n, step in ((10, 3), (0, 5), (9, 3), (-4, 1)):
+        c, m = 0, n
+        while m > 0:
+            m -= step
+            c += 1
+        assert run(countdown, n, step) == c * 1000 + m
+
+
+def down_steps(A: int32[N], lo: int32, hi: int32) -> int32[N]:
+    B: int32[N] = 0
+    k: int32 = 0
+    for i in range(hi - 1, lo - 1, -2):
+        B[k] = A[i]
+        k += 1
+    return B
+
+
+def test_negative_step_with_computed_bounds():
+    rng = np.random.default_rng(218)
+    A = rng.integers(-1000, 1000, N, dtype=np.int32)
+    for lo, hi in ((0, N), (3, 10), (5, 5), (4, 5)):
+        vals = [A[i] for i in range(hi - 1, lo - 1, -2)]
+        ref = np.zeros(N, np.int32)
+        ref[: len(vals)] = vals
+        check(run(down_steps, A, lo, hi), ref)

@@ -8,6 +8,7 @@ therefore written as sequential loops over np.float32 / np.float16 values.
 import warnings
 
 import numpy as np
+import pytest
 
 import allo_rtl as allo
 from allo_rtl.ir.types import (
@@ -20,7 +21,11 @@ from allo_rtl.ir.types import (
     int32,
     int64,
     uint8,
+    uint64,
 )
+
+# The references overflow to inf on purpose in a few tests.
+pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 
 # ------------------------------------------------------------------------------------------
 # Helpers (independent of allo_rtl)
@@ -296,9 +301,7 @@ def test_exp_log_sqrt_tanh_float32():
     check(T, np.tanh(A))
 
 
-def math_more(
-    A: float32[N], D: float64[N]
-) -> (float32[N], float32[N], float64[N], float64[N]):
+def math_more(A: float32[N], D: float64[N]) -> (float32[N], float32[N], float64[N], float64[N]):
     X: float32[N] = 0.0
     Y: float32[N] = 0.0
     U: float64[N] = 0.0
@@ -323,7 +326,7 @@ def test_sin_cos_log2_log10_and_float64_math():
 
 
 def power_k(
-    A: float32[N], B: float32[N], I: int32[N], L: int64[N]
+    A: float32[N], B: float32[N], Iv: int32[N], L: int64[N]
 ) -> (
     float32[N],
     float32[N],
@@ -336,7 +339,7 @@ def power_k(
     P4: float64[N] = 0.0
     for i in range(N):
         P1[i] = A[i] ** B[i]
-        P2[i] = I[i] ** 2
+        P2[i] = Iv[i] ** 2
         P3[i] = A[i] ** 0.5
         P4[i] = L[i] ** 3
     return P1, P2, P3, P4
@@ -346,12 +349,12 @@ def test_power():
     rng = np.random.default_rng(113)
     A = f32(rng, N, 0.1, 4.0)
     B = f32(rng, N, -3.0, 3.0)
-    I = rng.integers(-5000, 5000, N, dtype=np.int32)
+    Iv = rng.integers(-5000, 5000, N, dtype=np.int32)
     L = rng.integers(-(2**40), 2**40, N, dtype=np.int64)
-    P1, P2, P3, P4 = run(power_k, A, B, I, L)
+    P1, P2, P3, P4 = run(power_k, A, B, Iv, L)
     check(P1, np.power(A, B))
     # int ** int is computed in float32 (<= 32-bit operands) / float64 (wider)
-    check(P2, np.power(I.astype(np.float32), np.float32(2)))
+    check(P2, np.power(Iv.astype(np.float32), np.float32(2)))
     check(P3, np.power(A, np.float32(0.5)))
     check(P4, np.power(L.astype(np.float64), np.float64(3)))
 
@@ -360,9 +363,7 @@ def test_power():
 # Conversions and mixed arithmetic
 
 
-def int_to_float(
-    A: int32[N], B: int64[N]
-) -> (float32[N], float32[N], float64[N], float32[N]):
+def int_to_float(A: int32[N], B: int64[N]) -> (float32[N], float32[N], float64[N], float32[N]):
     X: float32[N] = 0.0
     Y: float32[N] = 0.0
     Z: float64[N] = 0.0
@@ -460,9 +461,7 @@ def test_float_to_int_truncates_and_saturates():
     assert list(X[:3]) == [2, -2, 0] and X[3] == 2**31 - 1 and X[5] == 0
 
 
-def mixed(
-    A: int32[N], X: float32[N], B: int16[N], D: float64[N]
-) -> (float32[N], float64[N]):
+def mixed(A: int32[N], X: float32[N], B: int16[N], D: float64[N]) -> (float32[N], float64[N]):
     Y: float32[N] = 0.0
     Z: float64[N] = 0.0
     for i in range(N):
@@ -575,3 +574,182 @@ def test_int8_relu_and_dequantise():
     Q, F = run(int_relu_float_scale, A, s)
     check(Q, np.maximum(A, 0).astype(np.uint8))
     check(F, A.astype(np.float32) * np.float32(s))
+
+
+# ------------------------------------------------------------------------------------------
+# Conversions between float formats and other edge cases
+
+
+def float_formats(
+    X: float32[N], D: float64[N]
+) -> (
+    float16[N],
+    bfloat16[N],
+    float32[N],
+    float16[N],
+    bfloat16[N],
+):
+    H: float16[N] = 0.0
+    Bf: bfloat16[N] = 0.0
+    S: float32[N] = 0.0
+    H2: float16[N] = 0.0
+    Bf2: bfloat16[N] = 0.0
+    for i in range(N):
+        H[i] = X[i]
+        Bf[i] = X[i]
+        S[i] = D[i]
+        H2[i] = D[i]
+        Bf2[i] = D[i]
+    return H, Bf, S, H2, Bf2
+
+
+def test_conversions_between_float_formats():
+    rng = np.random.default_rng(120)
+    X = rng.normal(scale=100.0, size=N).astype(np.float32)
+    X[:3] = [70000.0, 1.0 + 2.0**-11, -(2.0**-30)]
+    D = rng.normal(scale=100.0, size=N)
+    # single rounding from float64; a detour through float32 would round these differently
+    D[0] = 1.0 + 2.0**-8 + 2.0**-30  # bfloat16: just above a tie -> rounds up
+    D[1] = 1.0 + 2.0**-11 + 2.0**-40  # float16: just above a tie -> rounds up
+    D[2] = 1.0 + 2.0**-24 + 2.0**-50  # float32: just above a tie -> rounds up
+    H, Bf, S, H2, Bf2 = run(float_formats, X, D)
+    check(H, X.astype(np.float16))
+    check(Bf, to_bf16(X))
+    check(S, D.astype(np.float32))
+    check(H2, D.astype(np.float16))
+
+    def bf16_from_f64(d):
+        # exact nearest-even rounding of a double to 8 significant bits
+        m, e = np.frexp(d)  # d = m * 2**e, 0.5 <= |m| < 1
+        scaled = m * 2.0**8  # 8 significant bits before the point
+        r = np.round(scaled)  # round half to even, exact in float64
+        return np.float32(np.ldexp(r, e - 8))
+
+    check(Bf2, np.array([bf16_from_f64(d) for d in D], np.float32))
+    assert H2[1] == np.float16(1.0 + 2.0**-10) and S[2] == np.float32(1.0 + 2.0**-23)
+    assert Bf2[0] == np.float32(1.0 + 2.0**-7)
+
+
+def int_to_small_floats(A: int32[N], L: int64[N]) -> (float16[N], bfloat16[N], bfloat16[N]):
+    H: float16[N] = 0.0
+    B: bfloat16[N] = 0.0
+    B2: bfloat16[N] = 0.0
+    for i in range(N):
+        H[i] = A[i]
+        B[i] = A[i]
+        B2[i] = L[i]
+    return H, B, B2
+
+
+def _round_int(v, sig):
+    """Round the Python int ``v`` to ``sig`` significant bits, nearest even."""
+    if v == 0:
+        return 0
+    e = abs(v).bit_length() - sig
+    if e <= 0:
+        return v
+    m, r = divmod(abs(v), 1 << e)
+    half = 1 << (e - 1)
+    if r > half or (r == half and m & 1):
+        m += 1
+    return (m << e) * (1 if v > 0 else -1)
+
+
+def test_int_to_float16_and_bfloat16_single_rounding():
+    rng = np.random.default_rng(121)
+    A = rng.integers(-60000, 60000, N, dtype=np.int32)
+    A[:5] = [2049, 2051, 65519, 65520, -100000]  # ties, largest finite, overflow to inf
+    L = rng.integers(-(2**62), 2**62, N, dtype=np.int64)
+    L[0] = 2**62 + 2**54 + 1  # above the bf16 tie; via float32 it would be a tie -> 2**62
+    L[1] = 257
+    H, B, B2 = run(int_to_small_floats, A, L)
+
+    def to_f16(v):
+        r = _round_int(int(v), 11)
+        return np.float16(np.inf if r > 65504 else (-np.inf if r < -65504 else r))
+
+    check(H, np.array([to_f16(a) for a in A], np.float16))
+    check(B, np.array([_round_int(int(a), 8) for a in A], np.float32))
+    check(B2, np.array([float(_round_int(int(v), 8)) for v in L], np.float32))
+    assert H[0] == 2048 and H[1] == 2052 and H[2] == 65504 and np.isinf(H[3])
+    assert B2[0] == np.float32(2.0**62 + 2.0**55) and B2[1] == 256
+
+
+def fdiv_special(A: float32[N], B: float32[N]) -> float32[N]:
+    C: float32[N] = 0.0
+    for i in range(N):
+        C[i] = A[i] / B[i]
+    return C
+
+
+def test_float_division_by_zero_ieee():
+    A = np.array([1.0, -1.0, 0.0, np.inf, -0.0, 2.5] + [3.0] * 10, np.float32)
+    B = np.array([0.0, 0.0, 0.0, np.inf, 1.0, -0.0] + [2.0] * 10, np.float32)
+    with np.errstate(all="ignore"):
+        ref = A / B
+    out = run(fdiv_special, A, B)
+    check(out, ref)
+    assert np.signbit(out[4]) and np.signbit(out[5]) and np.isnan(out[2])
+
+
+def math_f16(A: float16[N]) -> (float16[N], float16[N]):
+    E: float16[N] = 0.0
+    S: float16[N] = 0.0
+    for i in range(N):
+        E[i] = allo.exp(A[i])
+        S[i] = allo.sqrt(A[i]) * 0.5
+    return E, S
+
+
+def test_float16_math_functions():
+    rng = np.random.default_rng(122)
+    A = rng.uniform(0.0, 8.0, N).astype(np.float16)
+    E, S = run(math_f16, A)
+    check(E, np.exp(A))
+    check(S, np.sqrt(A) * np.float16(0.5))
+
+
+def bf16_literal(A: bfloat16[N]) -> bfloat16[N]:
+    B: bfloat16[N] = 0.0
+    for i in range(N):
+        B[i] = A[i] * 0.1 + 1.0
+    return B
+
+
+def test_bfloat16_literal_takes_bfloat16_type():
+    rng = np.random.default_rng(123)
+    A = to_bf16(rng.uniform(-50, 50, N))
+    c = to_bf16(np.float32(0.1))  # the literal rounded to bfloat16
+    check(run(bf16_literal, A), to_bf16(to_bf16(A * c) + np.float32(1.0)))
+
+
+def f64_to_int(D: float64[N]) -> (int64[N], uint64[N], int32[N]):
+    L: int64[N] = 0
+    U: uint64[N] = 0
+    J: int32[N] = 0
+    for i in range(N):
+        L[i] = D[i]
+        U[i] = D[i]
+        J[i] = int(D[i])
+    return L, U, J
+
+
+def test_float64_to_64_bit_integers_saturate():
+    D = np.array(
+        [2.0**63, -(2.0**63), 2.0**63 - 1024, 1e19, -1e19, 2.0**64, 1.5e19, -0.9,
+         np.nan, np.inf, -np.inf, 123456789.99, -123456789.99, 2.0**53 + 2, 0.0, -5e9],
+        dtype=np.float64,
+    )  # fmt: skip
+
+    def sat(v, lo, hi):
+        if np.isnan(v):
+            return 0
+        if np.isinf(v):
+            return hi if v > 0 else lo
+        return max(lo, min(hi, int(v)))  # int(float) truncates toward zero exactly
+
+    L, U, J = run(f64_to_int, D)
+    check(L, np.array([sat(v, -(2**63), 2**63 - 1) for v in D], np.int64))
+    check(U, np.array([sat(v, 0, 2**64 - 1) for v in D], np.uint64))
+    check(J, np.array([sat(v, -(2**31), 2**31 - 1) for v in D], np.int32))
+    assert L[0] == 2**63 - 1 and U[5] == 2**64 - 1 and U[6] == 15 * 10**18

@@ -16,6 +16,8 @@ from allo_rtl.ir.types import (
     Int,
     UFixed,
     UInt,
+    float32,
+    index,
     int8,
     int16,
     int32,
@@ -23,6 +25,7 @@ from allo_rtl.ir.types import (
     uint8,
     uint16,
     uint32,
+    uint64,
 )
 
 # ------------------------------------------------------------------------------------------
@@ -275,13 +278,9 @@ def test_division_by_zero_is_defined():
     B = np.zeros(N, np.int32)
     B[::2] = 3  # mix zero and non-zero divisors
     Q, F, R = run(div_by_zero, A, B)
-    q_ref = arr(
-        [-1 if b == 0 else tdiv(int(a), int(b)) for a, b in zip(A, B)], np.int32
-    )
+    q_ref = arr([-1 if b == 0 else tdiv(int(a), int(b)) for a, b in zip(A, B)], np.int32)
     f_ref = arr([-1 if b == 0 else int(a) // int(b) for a, b in zip(A, B)], np.int32)
-    r_ref = arr(
-        [int(a) if b == 0 else cmod(int(a), int(b)) for a, b in zip(A, B)], np.int32
-    )
+    r_ref = arr([int(a) if b == 0 else cmod(int(a), int(b)) for a, b in zip(A, B)], np.int32)
     check(Q, q_ref)
     check(F, f_ref)
     check(R, r_ref)
@@ -292,9 +291,7 @@ def test_division_by_zero_is_defined():
     Qu, Ru = run(div_by_zero_u, U, V)
     check(
         Qu,
-        arr(
-            [2**32 - 1 if v == 0 else int(u) // int(v) for u, v in zip(U, V)], np.uint32
-        ),
+        arr([2**32 - 1 if v == 0 else int(u) // int(v) for u, v in zip(U, V)], np.uint32),
     )
     check(
         Ru,
@@ -313,9 +310,7 @@ def test_int8_division_result_has_dividend_type():
     # a / b has the type of a: -128 / -1 = 128 wraps to -128 *before* the int16 store
     rng = np.random.default_rng(9)
     A = rng.integers(-128, 128, N, dtype=np.int8)
-    B = rng.integers(1, 20, N, dtype=np.int8) * rng.choice(
-        np.array([-1, 1], np.int8), N
-    )
+    B = rng.integers(1, 20, N, dtype=np.int8) * rng.choice(np.array([-1, 1], np.int8), N)
     A[0], B[0] = -128, -1
     A[1], B[1] = -128, 1
     ref = arr([wrap(tdiv(int(a), int(b)), 8) for a, b in zip(A, B)], np.int16)
@@ -459,9 +454,7 @@ def test_unary_on_unsigned_gives_signed_same_width():
     assert list(Y[:4]) == [0, -5, 56, -128]
 
 
-def mixed_sign_bitwise(
-    A: uint8[N], B: int8[N], C: uint16[N]
-) -> (int32[N], int32[N], int32[N]):
+def mixed_sign_bitwise(A: uint8[N], B: int8[N], C: uint16[N]) -> (int32[N], int32[N], int32[N]):
     X: int32[N] = 0
     Y: int32[N] = 0
     Z: int32[N] = 0
@@ -803,9 +796,7 @@ def obj(values):
 
 
 def check_obj(out, ref):
-    assert isinstance(out, np.ndarray) and out.dtype == object, getattr(
-        out, "dtype", out
-    )
+    assert isinstance(out, np.ndarray) and out.dtype == object, getattr(out, "dtype", out)
     assert out.shape == (len(ref),)
     assert [int(v) for v in out] == [int(v) for v in ref]
 
@@ -833,9 +824,7 @@ def test_int100_object_arrays():
     assert int(C[0]) == -(2**99)
 
 
-def mul_i128(
-    A: i128[N], B: i128[N], X: int64[N], Y: int64[N]
-) -> (i128[N], i128[N], i128[N]):
+def mul_i128(A: i128[N], B: i128[N], X: int64[N], Y: int64[N]) -> (i128[N], i128[N], i128[N]):
     C: i128[N] = 0
     D: i128[N] = 0
     E: i128[N] = 0
@@ -891,9 +880,7 @@ def test_fixed_16_8_add_mul_truncation():
     check(C, np.array([wrap(x + y, 16) / 256 for x, y in zip(ra, rb)], np.float64))
     check(E, np.array([wrap(x - y, 16) / 256 for x, y in zip(ra, rb)], np.float64))
     # * is exact in Fixed(32, 16); storing to Fixed(16, 8) drops 8 bits (floor) and wraps
-    check(
-        D, np.array([wrap((x * y) >> 8, 16) / 256 for x, y in zip(ra, rb)], np.float64)
-    )
+    check(D, np.array([wrap((x * y) >> 8, 16) / 256 for x, y in zip(ra, rb)], np.float64))
     assert C[1] == -56.0  # 200.0 wraps
     assert D[3] == -0.00390625  # floor of -1/512 at 8 fraction bits
 
@@ -918,9 +905,7 @@ def test_fixed_mixed_fraction_bits_and_int_conversion():
     # sum at 8 fraction bits, converted to 4 fraction bits by dropping bits (floor)
     check(
         C,
-        np.array(
-            [wrap((x + (y << 4)) >> 4, 16) / 16 for x, y in zip(ra, rb)], np.float64
-        ),
+        np.array([wrap((x + (y << 4)) >> 4, 16) / 16 for x, y in zip(ra, rb)], np.float64),
     )
     # Fixed -> int32 is an integer-like conversion: drop the fraction bits (floor)
     check(D, arr([x >> 8 for x in ra], np.int32))
@@ -945,9 +930,7 @@ def test_ufixed_8_4():
     rb = [fx_raw(v, 4) for v in B]
     C, D = run(ufixed_ops, A, B)
     check(C, np.array([((x + y) % 256) / 16 for x, y in zip(ra, rb)], np.float64))
-    check(
-        D, np.array([(((x * y) >> 4) % 256) / 16 for x, y in zip(ra, rb)], np.float64)
-    )
+    check(D, np.array([(((x * y) >> 4) % 256) / 16 for x, y in zip(ra, rb)], np.float64))
     assert C[0] == 0.0
 
 
@@ -997,9 +980,7 @@ def test_gemm_int32_32x32():
     check(run(gemm, A, B), (A.astype(np.int64) @ B.astype(np.int64)).astype(np.int32))
 
 
-@pytest.mark.parametrize(
-    "m,k,n", [(16, 16, 16), (8, 12, 5), (1, 7, 3), (13, 1, 9), (4, 9, 1)]
-)
+@pytest.mark.parametrize("m,k,n", [(16, 16, 16), (8, 12, 5), (1, 7, 3), (13, 1, 9), (4, 9, 1)])
 def test_gemm_int32_sizes(m, k, n):
     # Sizes come from the closure; full-range int32 so the accumulator wraps.
     def gemm_mkn(A: int32[m, k], B: int32[k, n]) -> int32[m, n]:
@@ -1172,7 +1153,7 @@ def tri_sums(A: int32[N, N]) -> (int32[N], int32[N]):
     for i in range(N):
         for j in range(i, N):
             U[i] += A[i, j]
-        for j in range(0, i + 1):  # noqa: PIE808  (two-argument form on purpose)
+        for j in range(0, i + 1):
             L[i] += A[i, j]
     return U, L
 
@@ -1246,9 +1227,7 @@ def test_nested_reductions_3d():
     rng = np.random.default_rng(51)
     A = rand_i32(rng, D0 * D1 * D2).reshape(D0, D1, D2)
     S, tot = run(sum3d, A)
-    S_ref = arr(
-        [wrap(sum(int(v) for v in A[i].ravel()), 32) for i in range(D0)], np.int32
-    )
+    S_ref = arr([wrap(sum(int(v) for v in A[i].ravel()), 32) for i in range(D0)], np.int32)
     check(S, S_ref)
     assert tot == wrap(sum(int(v) ** 2 for v in A.ravel()), 64)
 
@@ -1278,9 +1257,7 @@ def jacobi2d(A: int32[H, W]) -> int32[H, W]:
         B[i, j] = A[i, j]
     for i in range(1, H - 1):
         for j in range(1, W - 1):
-            B[i, j] = (
-                A[i - 1, j] + A[i + 1, j] + A[i, j - 1] + A[i, j + 1] + A[i, j]
-            ) / 5
+            B[i, j] = (A[i - 1, j] + A[i + 1, j] + A[i, j - 1] + A[i, j + 1] + A[i, j]) / 5
     return B
 
 
@@ -1290,12 +1267,7 @@ def test_jacobi_2d_with_truncating_division():
     ref = A.copy()
     for i in range(1, H - 1):
         for j in range(1, W - 1):
-            s = (
-                int(A[i - 1, j])
-                + int(A[i + 1, j])
-                + int(A[i, j - 1])
-                + int(A[i, j + 1])
-            )
+            s = int(A[i - 1, j]) + int(A[i + 1, j]) + int(A[i, j - 1]) + int(A[i, j + 1])
             ref[i, j] = tdiv(s + int(A[i, j]), 5)
     check(run(jacobi2d, A), ref)
 
@@ -1333,9 +1305,7 @@ def test_conv_1d():
     rng = np.random.default_rng(55)
     X = rng.integers(-1000, 1000, NX, dtype=np.int16)
     Wt = rng.integers(-1000, 1000, NW, dtype=np.int16)
-    ref = np.correlate(X.astype(np.int64), Wt.astype(np.int64), "valid").astype(
-        np.int32
-    )
+    ref = np.correlate(X.astype(np.int64), Wt.astype(np.int64), "valid").astype(np.int32)
     check(run(conv1d, X, Wt), ref)
 
 
@@ -1389,11 +1359,257 @@ def scale_in_place(A: int32[M, K], f: int32):
 def test_in_place_kernel_no_return():
     rng = np.random.default_rng(58)
     A = rng.integers(-1000, 1000, (M, K), dtype=np.int32)
-    expect = (
-        A * -3
-        + np.arange(M, dtype=np.int32)[:, None]
-        - np.arange(K, dtype=np.int32)[None, :]
-    )
+    expect = A * -3 + np.arange(M, dtype=np.int32)[:, None] - np.arange(K, dtype=np.int32)[None, :]
     assert run(scale_in_place, A, -3) is None
     np.testing.assert_array_equal(A, expect)
     assert A.dtype == np.int32
+
+
+# ------------------------------------------------------------------------------------------
+# More edge cases: index arithmetic, uint64, augmented assignment, bounds checks
+
+
+def index_wrap(A: int32[4]) -> (int64[4], int64[4], int64[4]):
+    X: int64[4] = 0
+    Y: int64[4] = 0
+    Z: int64[4] = 0
+    for i in range(46340, 46344):
+        X[i - 46340] = i * i  # index * index stays index: wraps at 32 bits
+    v: index = 2147483647
+    Y[0] = v + 1  # index + int32 literal follows the int rules: Int(33), exact
+    Y[1] = v + v  # index + index wraps
+    Y[2] = v * 2
+    Y[3] = v << 1  # shift keeps the type of v: wraps
+    for i in range(4):
+        Z[i] = A[i] * i
+    return X, Y, Z
+
+
+def test_index_arithmetic_wraps_at_32_bits():
+    A = np.array([2**31 - 1, -(2**31), 7, -7], np.int32)
+    X, Y, Z = run(index_wrap, A)
+    check(X, arr([wrap(i * i, 32) for i in range(46340, 46344)], np.int64))
+    v = 2**31 - 1
+    check(Y, arr([v + 1, wrap(v + v, 32), v * 2, wrap(v << 1, 32)], np.int64))
+    check(Z, arr([int(a) * i for i, a in enumerate(A)], np.int64))
+
+
+def u64_ops(A: uint64[N], B: uint64[N]) -> (uint64[N], uint64[N], uint64[N], int32[N]):
+    C: uint64[N] = 0
+    D: uint64[N] = 0
+    E: uint64[N] = 0
+    F: int32[N] = 0
+    for i in range(N):
+        C[i] = A[i] + B[i]
+        D[i] = (A[i] * B[i]) >> 64
+        E[i] = A[i] - B[i]
+        F[i] = 1 if A[i] > B[i] else 0
+    return C, D, E, F
+
+
+def test_uint64_full_range():
+    rng = np.random.default_rng(60)
+    A = rng.integers(0, 2**64, N, dtype=np.uint64)
+    B = rng.integers(0, 2**64, N, dtype=np.uint64)
+    A[0], B[0] = 2**64 - 1, 1
+    A[1], B[1] = 2**63 + 1, 2**63  # close values above 2**63: float64 cannot tell them apart
+    A[2], B[2] = 2**53 + 1, 2**53
+    C, D, E, F = run(u64_ops, A, B)
+    a, b = [int(x) for x in A], [int(x) for x in B]
+    check(C, np.array([(x + y) % 2**64 for x, y in zip(a, b)], np.uint64))
+    check(D, np.array([(x * y) >> 64 for x, y in zip(a, b)], np.uint64))
+    # UInt(64) - UInt(64) is UInt(65); the store keeps the low 64 bits
+    check(E, np.array([(x - y) % 2**64 for x, y in zip(a, b)], np.uint64))
+    check(F, arr([x > y for x, y in zip(a, b)], np.int32))
+    assert C[0] == 0 and F[1] == 1 and F[2] == 1
+
+
+def u64_max() -> uint64:
+    v: uint64 = 0
+    v = v - 1
+    return v
+
+
+def cmp64(U: uint64[N], S: int64[N]) -> int32[N]:
+    C: int32[N] = 0
+    for i in range(N):
+        if U[i] > S[i]:
+            C[i] = 1
+        elif U[i] == S[i]:
+            C[i] = 2
+    return C
+
+
+def test_uint64_scalar_return_and_64_bit_comparisons():
+    out = run(u64_max)
+    assert type(out) is int and out == 2**64 - 1
+    rng = np.random.default_rng(61)
+    U = rng.integers(0, 2**64, N, dtype=np.uint64)
+    S = rng.integers(-(2**63), 2**63, N, dtype=np.int64)
+    U[0], S[0] = 2**63 - 1, 2**63 - 1
+    U[1], S[1] = 2**63, 2**63 - 1  # equal as float64, U is larger
+    U[2], S[2] = 2**64 - 1, -1  # same bits
+    U[3], S[3] = 2**53 + 1, 2**53
+    ref = [1 if int(u) > int(s) else (2 if int(u) == int(s) else 0) for u, s in zip(U, S)]
+    out = run(cmp64, U, S)
+    check(out, arr(ref, np.int32))
+    assert list(out[:4]) == [2, 1, 1, 1]
+
+
+def aug_ops(A: int32[N], B: int32[N]) -> int32[8, N]:
+    R: int32[8, N] = 0
+    for i in range(N):
+        x: int32 = A[i]
+        x += B[i]
+        R[0, i] = x
+        x -= B[i] * 3
+        R[1, i] = x
+        x *= B[i]
+        R[2, i] = x
+        x //= 7
+        R[3, i] = x
+        x %= 1000
+        R[4, i] = x
+        x <<= 3
+        R[5, i] = x
+        x |= B[i]
+        x ^= 0x5A5A
+        R[6, i] = x
+        x >>= 2
+        x &= 0xFFF0F
+        R[7, i] = x
+    return R
+
+
+def test_augmented_assignment_operators():
+    rng = np.random.default_rng(62)
+    A = rand_i32(rng, N)
+    B = rand_i32(rng, N, -(2**20), 2**20)
+    ref = np.zeros((8, N), np.int32)
+    for i, (a, b) in enumerate(zip(map(int, A), map(int, B))):
+        x = wrap(a + b, 32)
+        ref[0, i] = x
+        x = wrap(x - 3 * b, 32)
+        ref[1, i] = x
+        x = wrap(x * b, 32)
+        ref[2, i] = x
+        x = wrap(x // 7, 32)
+        ref[3, i] = x
+        x = cmod(x, 1000)
+        ref[4, i] = x
+        x = wrap(x << 3, 32)
+        ref[5, i] = x
+        x = wrap((x | b) ^ 0x5A5A, 32)
+        ref[6, i] = x
+        x = (x >> 2) & 0xFFF0F
+        ref[7, i] = x
+    check(run(aug_ops, A, B), ref)
+
+
+def shift_left_oob(A: int32[N]) -> int32[N]:
+    B: int32[N] = 0
+    for i in range(N):
+        B[i + 1] = A[i]
+    return B
+
+
+def read_negative(A: int32[N]) -> int32[N]:
+    B: int32[N] = 0
+    for i in range(N):
+        B[i] = A[i - 1]
+    return B
+
+
+def test_out_of_range_index_raises():
+    A = np.arange(N, dtype=np.int32)
+    with pytest.raises(IndexError):
+        run(shift_left_oob, A)
+    # index -1 must not silently read the last element (NumPy negative indexing)
+    with pytest.raises(IndexError):
+        run(read_negative, A)
+
+
+def bits_edge(A: int8[N], U: uint8[N]) -> (int32[N], int32[N], int32[N], int32[N]):
+    X: int32[N] = 0
+    Y: int32[N] = 0
+    Z: int32[N] = 0
+    Q: int32[N] = 0
+    for i in range(N):
+        X[i] = A[i][4:12]  # bits 8..11 lie outside the width: sign bits
+        Y[i] = U[i][6:10]  # outside an unsigned width: zeros
+        x: int8 = A[i]
+        x[40] = 1  # a write outside the width has no effect
+        x[7] = 0
+        Z[i] = x
+        Q[i] = A[i] >> U[i]  # amount of the width or more: 0 or -1
+    return X, Y, Z, Q
+
+
+def test_bit_access_outside_width():
+    rng = np.random.default_rng(63)
+    A = rng.integers(-128, 128, N, dtype=np.int8)
+    U = rng.integers(0, 256, N, dtype=np.uint8)
+    A[0], A[1], U[0], U[1] = -2, 5, 200, 7
+    X, Y, Z, Q = run(bits_edge, A, U)
+    check(X, arr([((int(a) & 0xFFF) >> 4) if a < 0 else (int(a) >> 4) for a in A], np.int32))
+    check(Y, arr([(int(u) >> 6) & 3 for u in U], np.int32))
+    check(Z, arr([int(a) & 0x7F for a in A], np.int32))
+    check(Q, arr([_sar(int(a), int(u), 8) for a, u in zip(A, U)], np.int32))
+    assert X[0] == 255 and Q[0] == -1
+
+
+def int1_ops(A: Int(1)[N], B: Int(1)[N]) -> (Int(1)[N], int32[N], int32[N]):
+    C: Int(1)[N] = 0
+    D: int32[N] = 0
+    E: int32[N] = 0
+    for i in range(N):
+        C[i] = A[i] + B[i]
+        D[i] = A[i] + B[i]
+        E[i] = A[i] * B[i]
+    return C, D, E
+
+
+def test_int1_direct_type_call_in_annotation():
+    A = np.array([0, -1, 0, -1] * 4, np.int8)
+    B = np.array([0, 0, -1, -1] * 4, np.int8)
+    C, D, E = run(int1_ops, A, B)
+    check(C, arr([wrap(int(a) + int(b), 1) for a, b in zip(A, B)], np.int8))
+    check(D, arr([int(a) + int(b) for a, b in zip(A, B)], np.int32))
+    check(E, arr([int(a) * int(b) for a, b in zip(A, B)], np.int32))
+    assert list(C[:4]) == [0, -1, -1, 0] and D[3] == -2 and E[3] == 1
+
+
+def to_fixed(X: float32[N], A: int32[N]) -> (fx16[N], fx16[N], float32[N], int32[N]):
+    F: fx16[N] = 0
+    G: fx16[N] = 0
+    Y: float32[N] = 0.0
+    C: int32[N] = 0
+    for i in range(N):
+        F[i] = X[i]  # float -> Fixed: truncate toward zero, saturate
+        G[i] = A[i]  # int -> Fixed: shift left by 8, keep 16 bits
+        Y[i] = F[i] * X[i]  # Fixed * float32 -> float32
+        C[i] = 1 if F[i] > A[i] else 0  # exact comparison
+    return F, G, Y, C
+
+
+def test_conversions_to_and_from_fixed():
+    rng = np.random.default_rng(64)
+    X = rng.uniform(-100, 100, N).astype(np.float32)
+    X[:5] = [-1.3, 1000.0, -1000.0, np.nan, 0.001]
+    A = rng.integers(-200, 200, N, dtype=np.int32)
+    A[:3] = [200, -129, 1]
+    F, G, Y, C = run(to_fixed, X, A)
+
+    def f2raw(v):
+        if np.isnan(v):
+            return 0
+        return max(-(2**15), min(2**15 - 1, int(np.trunc(float(v) * 256))))
+
+    rf = [f2raw(v) for v in X]
+    check(F, np.array([r / 256 for r in rf], np.float64))
+    check(G, np.array([wrap(int(a) << 8, 16) / 256 for a in A], np.float64))
+    # the Fixed value converted exactly to float32 (<= 16 significant bits), then one rounding
+    check(Y, np.array([np.float32(r / 256) * x for r, x in zip(rf, X)], np.float32))
+    check(C, arr([r > int(a) * 256 for r, a in zip(rf, A)], np.int32))
+    assert F[0] == -332 / 256 and F[1] == (2**15 - 1) / 256 and F[2] == -128.0
+    assert G[0] == -56.0

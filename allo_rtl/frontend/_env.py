@@ -47,6 +47,12 @@ def load_source(fn: Callable[..., Any]) -> KernelSource:
     code = getattr(fn, "__code__", None)
     if code is None:
         raise KernelTypeError(f"{fn!r} is not a Python function; pass a kernel function")
+    if fn.__name__ == "<lambda>":
+        raise KernelSyntaxError(
+            "lambdas cannot be kernels",
+            Loc(code.co_filename, code.co_firstlineno, 1),
+            "define the kernel with `def`",
+        )
     try:
         lines, first = inspect.getsourcelines(fn)
     except (OSError, TypeError) as exc:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import KernelNameError, KernelSyntaxError, KernelTypeError, Loc
+from .._errors import KernelNameError, KernelSyntaxError, KernelTypeError, Loc, article
 from ..ir import _values
 from ..ir._nodes import (
     MATH_FUNCS,
@@ -101,7 +101,7 @@ class ExprBuilder:
         """``expr`` converted to scalar type ``t`` (an explicit, constant-folded ``Cast``)."""
         if isinstance(expr, ArrayRef):
             raise KernelTypeError(
-                f"cannot use array `{expr.sym.name}` ({expr.type}) as a {t} {what}",
+                f"cannot use array `{expr.sym.name}` ({expr.type}) as {article(t)} {what}",
                 self.loc(node),
                 "index the array to get one element, e.g. `A[i]`",
             )
@@ -177,7 +177,36 @@ class ExprBuilder:
         return self.python_value(value, node)
 
     def expr_Attribute(self, node: ast.Attribute) -> Expr:
+        self.check_not_local_attribute(node)
         return self.python_value(consteval(node, self.env, self.src, "the expression"), node)
+
+    def check_not_local_attribute(self, node: ast.AST) -> None:
+        """Attributes and methods of kernel variables (``A.shape``, ``x.bit_length()``)."""
+        if not isinstance(node, ast.Attribute):
+            return
+        base = node.value
+        while isinstance(base, ast.Attribute):
+            base = base.value
+        if isinstance(base, ast.Name) and self.lookup(base.id) is not None:
+            hint = (
+                "use the constant the shape was declared with, e.g. `N`"
+                if node.attr == "shape"
+                else None
+            )
+            raise KernelSyntaxError(
+                f"`{ast.unparse(node)}` is not supported in kernels", self.loc(node), hint
+            )
+
+    def const(self, node: ast.AST, what: str, hint: str) -> Any:
+        """A compile-time constant; kernel variables are rejected, not looked up globally."""
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name) and self.lookup(sub.id) is not None:
+                raise KernelSyntaxError(
+                    f"{what} `{ast.unparse(node)}` is not a compile-time constant",
+                    self.loc(node),
+                    hint,
+                )
+        return consteval(node, self.env, self.src, what)
 
     def python_value(self, value: Any, node: ast.AST) -> Expr:
         """A compile-time Python value used in an expression, as a constant."""
@@ -221,7 +250,9 @@ class ExprBuilder:
             raise KernelTypeError(
                 f"operator `{_SYMBOLS.get(op, op)}` is not defined for {lhs.type} and {rhs.type}",
                 self.loc(node),
-                "convert the operands with `int(...)` first" if op != "shl" else None,
+                "shifts need an integer value and an integer amount; convert with `int(...)` first"
+                if op in ("shl", "shr")
+                else "convert the operands with `int(...)` first",
             )
         if op in ("land", "lor"):
             lhs, rhs = self.to_bool(lhs, node), self.to_bool(rhs, node)
@@ -324,11 +355,13 @@ class ExprBuilder:
 
     def element(self, base: ArrayRef, parts: list[ast.AST], node: ast.AST) -> Expr:
         rank = len(base.type.shape)
-        if (
-            len(parts) < rank
-            or len(parts) > rank + 1
-            or any(isinstance(p, ast.Slice) for p in parts[:rank])
-        ):
+        if any(isinstance(p, ast.Slice) for p in parts[:rank]):
+            raise KernelTypeError(
+                f"array slices like `{ast.unparse(node)}` are not supported",
+                self.loc(node),
+                f"index one element at a time, e.g. `{base.sym.name}[i]`",
+            )
+        if len(parts) < rank or len(parts) > rank + 1:
             raise KernelTypeError(
                 f"array `{base.sym.name}` has {rank} dimension(s) ({base.type}) but is "
                 f"indexed with {len(parts)} index(es) in `{ast.unparse(node)}`",
@@ -359,8 +392,9 @@ class ExprBuilder:
                 self.loc(part),
                 "write `x[lo:hi]` for bits lo .. hi-1",
             )
-        lo = consteval(part.lower, self.env, self.src, "a bit slice bound")
-        hi = consteval(part.upper, self.env, self.src, "a bit slice bound")
+        hint = "use constant bounds, e.g. `x[0:8]` for bits 0 .. 7"
+        lo = self.const(part.lower, "bit slice bound", hint)
+        hi = self.const(part.upper, "bit slice bound", hint)
         if not (isinstance(lo, int) and isinstance(hi, int) and 0 <= lo < hi):
             raise KernelTypeError(
                 f"bit slice [{lo}:{hi}] is empty or negative",
@@ -392,7 +426,12 @@ class ExprBuilder:
                 )
             return [BitReverse(base, base.type, self.loc(node))]
         if isinstance(func, ast.Name) and self.lookup(func.id):
-            raise KernelTypeError(f"`{func.id}` is a variable, not a function", self.loc(node))
+            raise KernelTypeError(
+                f"`{func.id}` is a variable, not a function",
+                self.loc(node),
+                "only kernels, min/max/abs/int/float and allo.exp, log, sqrt, ... can be called",
+            )
+        self.check_not_local_attribute(func)
         target, type_args = self.callee(func)
         if isinstance(target, pytypes.FunctionType) and target.__module__ != "builtins":
             if getattr(target, "_allo_builtin", None) is None:
@@ -412,24 +451,50 @@ class ExprBuilder:
 
     def builtin_call(self, target: Any, node: ast.Call) -> Expr:
         name = getattr(target, "_allo_builtin", None) or getattr(target, "__name__", "")
+        if isinstance(target, AlloType):
+            name = str(target)
+        arity = self.builtin_arity(target, name, node)
         if node.keywords:
             raise KernelSyntaxError(f"`{name}` takes no keyword arguments here", self.loc(node))
         args = [self.scalar(self.expr(a), a) for a in node.args]
-        if isinstance(target, AlloType) and len(args) == 1:
-            return self.convert(args[0], target, node)
-        if target is int and len(args) == 1:
-            return self.convert(args[0], int32, node)
-        if target is float and len(args) == 1:
-            return self.convert(args[0], float32, node)
+        if len(args) < arity[0] or len(args) > arity[1]:
+            shown = ast.unparse(node.func)
+            count = f"{arity[0]} argument{'s' if arity[0] > 1 else ''}"
+            count += " or more" if arity[1] > arity[0] else ""
+            example = ", ".join("xyz"[: max(arity[0], 1)])
+            raise KernelTypeError(
+                f"`{shown}` takes {count}, got {len(args)}",
+                self.loc(node),
+                f"call it as `{shown}({example})`",
+            )
+        if isinstance(target, AlloType) or target in (int, float):
+            t = {int: int32, float: float32}.get(target, target)
+            return self.convert(args[0], t, node)  # type: ignore[arg-type]
         if target in (min, max) or name in ("allo.min", "allo.max"):
             return self.minmax(name.split(".")[-1], args, node)
-        if name in ("abs", "allo.abs") and len(args) == 1:
+        if name in ("abs", "allo.abs"):
             return Unary("abs", args[0], args[0].type, self.loc(node))
-        if name in ("allo.power", "pow") and len(args) == 2:
+        if name in ("allo.power", "pow"):
             return self.binary("pow", args[0], args[1], node)
-        if name.startswith("allo.") and name[5:] in MATH_FUNCS and len(args) == 1:
-            return self.math_call(name[5:], args[0], node)
+        return self.math_call(name[5:], args[0], node)
+
+    def builtin_arity(self, target: Any, name: str, node: ast.Call) -> tuple[int, int]:
+        """(min, max) argument counts of a supported builtin; an error for the others."""
+        if isinstance(target, AlloType) or target in (int, float) or name in ("abs", "allo.abs"):
+            return 1, 1
+        if target in (min, max) or name in ("allo.min", "allo.max"):
+            return 2, 1 << 16
+        if name in ("allo.power", "pow"):
+            return 2, 2
+        if name.startswith("allo.") and name[5:] in MATH_FUNCS:
+            return 1, 1
         shown = ast.unparse(node.func)
+        if name in ("allo.grid", "allo.reduction"):
+            raise KernelSyntaxError(
+                f"`{shown}` can only be the iterator of a `for` loop",
+                self.loc(node),
+                f"write `for i in {shown}(...):`",
+            )
         raise KernelSyntaxError(
             f"`{shown}` is not supported in kernels",
             self.loc(node),

@@ -11,7 +11,7 @@ import ast
 import types as pytypes
 from typing import Any
 
-from .._errors import KernelSyntaxError, KernelTypeError
+from .._errors import KernelSyntaxError, KernelTypeError, article
 from ..ir._nodes import Alloc, ArrayRef, Call, Const, Decl, Expr, For, Stmt, Sym, Var
 from ..ir.types import ArrayType, index
 from ._env import consteval
@@ -29,7 +29,7 @@ class LoopsAndCalls:
     def stmt_For(self, node: ast.For) -> list[Stmt]:
         if node.orelse:
             raise KernelSyntaxError(
-                "`for ... else` is not supported", self.loc(node.orelse[0]), "remove the `else`"
+                "`for ... else` is not supported", self.else_loc(node), "remove the `else`"
             )
         kind, args = self.loop_iterator(node)
         names = self.loop_names(node.target, kind, len(args))
@@ -113,7 +113,9 @@ class LoopsAndCalls:
         return "S_" + "_".join([*names, str(self.band_count)])
 
     def extent(self, node: ast.AST) -> tuple[Expr, Expr, int]:
-        value = consteval(node, self.env, self.src, "a loop bound")
+        value = self.const(
+            node, "loop bound", "use a module-level constant or a literal, e.g. `allo.grid(32)`"
+        )
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise KernelTypeError(
                 f"loop extent must be a non-negative integer, got {value!r}", self.loc(node)
@@ -124,7 +126,7 @@ class LoopsAndCalls:
     def range_bounds(self, it: ast.Call) -> tuple[Expr, Expr, int]:
         args = it.args
         if len(args) == 3:
-            step = consteval(args[2], self.env, self.src, "a loop step")
+            step = self.const(args[2], "loop step", "use a literal step such as 1, 2 or -1")
             if not isinstance(step, int) or isinstance(step, bool) or step == 0:
                 raise KernelSyntaxError(
                     f"loop step must be a non-zero integer constant, got {step!r}",
@@ -252,7 +254,7 @@ class LoopsAndCalls:
                 return binding.sym
             if binding.kind == "array" or isinstance(t, ArrayType):
                 raise KernelTypeError(
-                    f"`{tnode.id}` ({binding.type}) cannot receive a {t}",
+                    f"`{tnode.id}` ({binding.type}) cannot receive {article(t)}",
                     loc,
                     "assign the result to a new name",
                 )

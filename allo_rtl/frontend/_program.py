@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .._errors import KernelSyntaxError, KernelTypeError, Loc
+from .._errors import KernelSyntaxError, KernelTypeError, Loc, article
 from ..ir._nodes import Function, Module
 from ..ir.types import AlloType
 from ._env import Env, consteval, load_source
@@ -69,16 +69,18 @@ class Program:
                 raise KernelTypeError(
                     f"kernel `{fn.__name__}` has no type parameters, but got {len(type_args)} "
                     "type argument(s)",
-                    loc,
+                    loc or src.loc(src.tree),
                     "remove `instantiate=` (or the `[...]` at the call)",
                 )
             return {}
         names = ", ".join(p.name for p in params)
         if type_args is None or len(type_args) != len(params):
-            got = "none" if type_args is None else f"{len(type_args)}"
+            got = "none were" if type_args is None else f"{len(type_args)} was"
+            if type_args is not None and len(type_args) != 1:
+                got = f"{len(type_args)} were"
             raise KernelTypeError(
                 f"generic kernel `{fn.__name__}` has {len(params)} type parameter(s) ({names}), "
-                f"but {got} were given",
+                f"but {got} given",
                 loc or src.loc(src.tree),
                 f"pass one value per parameter, e.g. instantiate=[...] with {len(params)} values",
             )
@@ -106,7 +108,8 @@ class Program:
             isinstance(value, int) if allowed.is_integer_like else isinstance(value, (int, float))
         ):
             raise KernelTypeError(
-                f"type argument {value!r} for `{param.name}` must be a {allowed} value", where
+                f"type argument {value!r} for `{param.name}` must be {article(allowed)} value",
+                where,
             )
 
 

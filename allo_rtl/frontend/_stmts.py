@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ast
+import linecache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._errors import KernelSyntaxError, KernelTypeError
+from .._errors import KernelSyntaxError, KernelTypeError, Loc
 from ..ir import _values
 from ..ir._nodes import (
     Alloc,
@@ -44,17 +45,18 @@ __all__ = ["StmtBuilder"]
 _REJECTED = {
     ast.Break: ("`break` is not supported in kernels", "use a `while` loop with a flag"),
     ast.Continue: ("`continue` is not supported in kernels", "wrap the rest of the body in `if`"),
-    ast.With: ("`with` is not supported in kernels", None),
-    ast.Try: ("`try` is not supported in kernels", None),
-    ast.Raise: ("`raise` is not supported in kernels", None),
+    ast.With: ("`with` is not supported in kernels", "write the body of the `with` block without it"),
+    ast.Try: ("`try` is not supported in kernels", "remove the `try`: kernels cannot raise or catch exceptions"),
+    ast.Raise: ("`raise` is not supported in kernels", "check the condition before calling the kernel"),
+    ast.Match: ("`match` statements are not supported in kernels", "use `if` / `elif` / `else`"),
     ast.Import: ("`import` is not allowed in kernels", "import at module level"),
     ast.ImportFrom: ("`import` is not allowed in kernels", "import at module level"),
     ast.Global: ("`global` is not supported in kernels", "pass the value as an argument"),
     ast.Nonlocal: ("`nonlocal` is not supported in kernels", "pass the value as an argument"),
-    ast.Delete: ("`del` is not supported in kernels", None),
+    ast.Delete: ("`del` is not supported in kernels", "remove the `del`: kernel variables live until the kernel returns"),
     ast.FunctionDef: ("nested function definitions are not supported", "define kernels at module level"),
     ast.ClassDef: ("class definitions are not supported in kernels", None),
-    ast.Assert: ("`assert` is not supported in kernels", None),
+    ast.Assert: ("`assert` is not supported in kernels", "check the condition before calling the kernel"),
 }  # fmt: skip
 
 
@@ -119,7 +121,13 @@ class StmtBuilder(LoopsAndCalls, ExprBuilder):
         if node is None or (isinstance(node, ast.Constant) and node.value is None):
             return ()
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            node = ast.parse(node.value, mode="eval").body
+            try:
+                node = ast.parse(node.value, mode="eval").body
+            except SyntaxError:
+                raise KernelSyntaxError(
+                    f"cannot parse the annotation {node.value!r} of the return value",
+                    self.loc(node),
+                ) from None
             for sub in ast.walk(node):
                 ast.copy_location(sub, tree.returns)
         elts = node.elts if isinstance(node, ast.Tuple) else [node]
@@ -151,6 +159,15 @@ class StmtBuilder(LoopsAndCalls, ExprBuilder):
                 f"`{type(node).__name__}` statements are not supported in kernels", self.loc(node)
             )
         return method(node)
+
+    def else_loc(self, node: ast.For | ast.While) -> Loc:
+        """Where the `else:` of a loop is (the AST does not record it): scan back for it."""
+        first = self.loc(node.orelse[0])
+        for line in range(first.line, self.loc(node).line, -1):
+            text = linecache.getline(first.file, line)
+            if text.lstrip().startswith("else"):
+                return Loc(first.file, line, len(text) - len(text.lstrip()) + 1)
+        return first
 
     def stmt_Pass(self, node: ast.Pass) -> list[Stmt]:
         return []
@@ -394,6 +411,12 @@ class StmtBuilder(LoopsAndCalls, ExprBuilder):
         result = self.binary(op, lhs, rhs, node)
         if isinstance(node.target, ast.Name):
             binding = self.lookup(node.target.id)
+            if binding is not None and binding.kind == "loop":
+                raise KernelSyntaxError(
+                    f"cannot assign to loop variable `{node.target.id}`",
+                    self.loc(node.target),
+                    "use another variable",
+                )
             if binding is None or binding.kind != "scalar":
                 raise KernelSyntaxError(f"cannot update `{node.target.id}`", self.loc(node.target))
             value = self.convert(result, binding.type, node)  # type: ignore[arg-type]
@@ -414,7 +437,7 @@ class StmtBuilder(LoopsAndCalls, ExprBuilder):
     def stmt_While(self, node: ast.While) -> list[Stmt]:
         if node.orelse:
             raise KernelSyntaxError(
-                "`while ... else` is not supported", self.loc(node.orelse[0]), "remove the `else`"
+                "`while ... else` is not supported", self.else_loc(node), "remove the `else`"
             )
         cond = self.to_bool(self.expr(node.test), node.test)
         if self.pending:

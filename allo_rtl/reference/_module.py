@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import ArgumentError, ArgumentTypeError
+from .._errors import ArgumentError, ArgumentTypeError, article
 from ..ir import _values
 from ..ir._nodes import Function, Module, Param
 from ..ir.types import AlloType, ArrayType, Float
@@ -103,13 +103,28 @@ class NumPyModule:
 
     def _scalar_arg(self, value: Any, p: Param) -> Any:
         t: AlloType = p.type  # type: ignore[assignment]
-        if isinstance(value, np.ndarray) and value.ndim > 0 or isinstance(value, (list, tuple)):
+        number = isinstance(value, (int, float, np.integer, np.floating, np.bool_))
+        if isinstance(value, np.ndarray) and value.ndim == 0:
+            number, value = True, value[()]
+        if not number:
             raise ArgumentTypeError(
                 f"{self.top.sym.name}(): argument `{p.sym.name}` is a scalar ({t}), "
                 f"got {type(value).__name__}",
                 p.loc,
             )
-        return _scalar_raw(value, t)
+        raw = _scalar_raw(value, t)
+        if not t.is_float and _scalar_value(raw, t) != value:
+            warnings.warn(
+                f"{self.top.sym.name}(): argument `{p.sym.name}` = {value!r} is not {article(t)} "
+                f"value, converting to {_scalar_value(raw, t)!r}",
+                UserWarning,
+                stacklevel=3,
+            )
+        return raw
+
+
+def _scalar_value(raw: int, t: AlloType) -> int | float:
+    return raw / 2**t.fracs if t.fracs else raw
 
 
 def _scalar_raw(value: Any, t: AlloType) -> Any:
