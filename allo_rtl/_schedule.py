@@ -65,8 +65,9 @@ class LoopBand:
         loops = self.__dict__.get("loops", {})
         if name in loops:
             return loops[name]
+        band, func = self.__dict__.get("band"), self.__dict__.get("func")
         raise AttributeError(
-            f"band {self.band} of {self.func} has no loop `{name}`; loops: {', '.join(loops)}"
+            f"band {band} of {func} has no loop `{name}`; loops: {', '.join(loops)}"
         )
 
     def __getitem__(self, name: str) -> LoopHandle:

@@ -375,3 +375,42 @@ def test_call_inside_while_loop():
         return c
 
     check(run(steps_to_zero, A), arr([ref(int(a)) for a in A], np.int32))
+
+
+def bump(x: int32) -> int32:
+    x = x + 1
+    return x * 10
+
+
+def by_value(A: int32[N]) -> (int32[N], int32[N]):
+    B: int32[N] = 0
+    C: int32[N] = 0
+    for i in range(N):
+        v: int32 = A[i]
+        B[i] = bump(v)
+        C[i] = v  # the callee's assignment to its parameter is not visible here
+    return B, C
+
+
+def test_scalar_arguments_are_passed_by_value():
+    rng = np.random.default_rng(314)
+    A = rng.integers(-1000, 1000, N, dtype=np.int32)
+    B, C = run(by_value, A)
+    check(B, (A + 1) * 10)
+    check(C, A)
+
+
+def aliased(A: int32[N]) -> int32[N]:
+    swap_scale(A, A, 2)  # both parameters refer to the same array
+    S = vec_add(A, A)
+    return S
+
+
+def test_same_array_passed_twice():
+    rng = np.random.default_rng(315)
+    A = rng.integers(-1000, 1000, N, dtype=np.int32)
+    A0 = A.copy()
+    # by reference: A[i] = A[i] * 2, then A[i] = t * 2 with t the old A[i]
+    S = run(aliased, A)
+    np.testing.assert_array_equal(A, A0 * 2)
+    check(S, A0 * 4)

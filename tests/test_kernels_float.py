@@ -753,3 +753,53 @@ def test_float64_to_64_bit_integers_saturate():
     check(U, np.array([sat(v, 0, 2**64 - 1) for v in D], np.uint64))
     check(J, np.array([sat(v, -(2**31), 2**31 - 1) for v in D], np.int32))
     assert L[0] == 2**63 - 1 and U[5] == 2**64 - 1 and U[6] == 15 * 10**18
+
+
+def gemm_bf16(A: bfloat16[M, K], B: bfloat16[K, P]) -> bfloat16[M, P]:
+    C: bfloat16[M, P] = 0.0
+    for i, j in allo.grid(M, P):
+        for k in allo.reduction(K):
+            C[i, j] += A[i, k] * B[k, j]
+    return C
+
+
+def test_gemm_bfloat16_sequential():
+    rng = np.random.default_rng(124)
+    A = to_bf16(rng.uniform(-4, 4, (M, K)))
+    B = to_bf16(rng.uniform(-4, 4, (K, P)))
+    ref = np.zeros((M, P), np.float32)
+    for k in range(K):  # each * and + rounds to bfloat16
+        ref = to_bf16(ref + to_bf16(A[:, k : k + 1] * B[k : k + 1, :]))
+    check(run(gemm_bf16, A, B), ref)
+
+
+def abs_power(A: float32[N], B: float32[N]) -> (float32[N], float32[N]):
+    X: float32[N] = 0.0
+    Y: float32[N] = 0.0
+    for i in range(N):
+        X[i] = allo.abs(A[i]) + allo.abs(B[i])
+        Y[i] = allo.power(allo.abs(A[i]), B[i])
+    return X, Y
+
+
+def test_allo_abs_and_power_on_floats():
+    rng = np.random.default_rng(125)
+    A, B = f32(rng, N, -5, 5), f32(rng, N, -2, 2)
+    X, Y = run(abs_power, A, B)
+    check(X, np.abs(A) + np.abs(B))
+    check(Y, np.power(np.abs(A), B))
+
+
+def index_float(X: float32[N]) -> float32[N]:
+    Y: float32[N] = 0.0
+    for i in range(N):
+        Y[i] = i * 0.5 + X[i] / (i + 1)
+    return Y
+
+
+def test_loop_index_in_float_arithmetic():
+    rng = np.random.default_rng(126)
+    X = f32(rng, N)
+    idx = np.arange(N)
+    ref = idx.astype(np.float32) * np.float32(0.5) + X / (idx + 1).astype(np.float32)
+    check(run(index_float, X), ref)

@@ -101,6 +101,7 @@ i9 = Int(9)
 i24 = Int(24)
 i48 = Int(48)
 i100 = Int(100)
+u100 = UInt(100)
 i128 = Int(128)
 fx16 = Fixed(16, 8)
 fx12_4 = Fixed(12, 4)
@@ -1613,3 +1614,146 @@ def test_conversions_to_and_from_fixed():
     check(C, arr([r > int(a) * 256 for r, a in zip(rf, A)], np.int32))
     assert F[0] == -332 / 256 and F[1] == (2**15 - 1) / 256 and F[2] == -128.0
     assert G[0] == -56.0
+
+
+def mixed_div(U: uint32[N], S: int32[N]) -> (int64[N], int64[N], int64[N]):
+    Q: int64[N] = 0
+    F: int64[N] = 0
+    R: int64[N] = 0
+    for i in range(N):
+        Q[i] = U[i] / S[i]  # UInt(32) / Int(32) -> Int(32): the exact quotient wraps
+        F[i] = U[i] // S[i]
+        R[i] = U[i] % S[i]  # Int(33): exact, sign of the dividend
+    return Q, F, R
+
+
+def test_unsigned_by_signed_division_and_modulo():
+    rng = np.random.default_rng(65)
+    U = rng.integers(0, 2**32, N, dtype=np.uint64).astype(np.uint32)
+    S = rng.integers(1, 1000, N, dtype=np.int32) * rng.choice(np.array([-1, 1], np.int32), N)
+    U[0], S[0] = 3_000_000_000, -1
+    U[1], S[1] = 7, -2
+    U[2], S[2] = 2**32 - 1, 1
+    Q, F, R = run(mixed_div, U, S)
+    u, s = [int(x) for x in U], [int(x) for x in S]
+    check(Q, arr([wrap(tdiv(a, b), 32) for a, b in zip(u, s)], np.int64))
+    check(F, arr([wrap(a // b, 32) for a, b in zip(u, s)], np.int64))
+    check(R, arr([cmod(a, b) for a, b in zip(u, s)], np.int64))
+    assert Q[0] == wrap(-3_000_000_000, 32) and F[1] == -4 and R[1] == 1 and Q[2] == -1
+
+
+def wide_ops(A: i100[N], B: i100[N]) -> (i100[N], i100[N], i100[N], i100[N], int32[N], i100):
+    Q: i100[N] = 0
+    R: i100[N] = 0
+    X: i100[N] = 0
+    S: i100[N] = 0
+    C: int32[N] = 0
+    tot: i100 = 0
+    for i in range(N):
+        Q[i] = A[i] / B[i]
+        R[i] = A[i] % B[i]
+        X[i] = (A[i] ^ B[i]) & ~B[i]
+        S[i] = (A[i] << 7) >> 3
+        C[i] = A[i][99] + A[i][0:4] * 2
+        tot += A[i]
+    return Q, R, X, S, C, tot
+
+
+def test_int100_division_bitwise_shift_bits():
+    rng = np.random.default_rng(66)
+    a = rand_bigints(rng, 100, N)
+    b = [v >> int(rng.integers(0, 90)) or 3 for v in rand_bigints(rng, 100, N)]
+    a[0], b[0] = -(2**99), -1  # INT_MIN / -1 wraps
+    Q, R, X, S, C, tot = run(wide_ops, obj(a), obj(b))
+    check_obj(Q, [wrap(tdiv(x, y), 100) for x, y in zip(a, b)])
+    check_obj(R, [cmod(x, y) for x, y in zip(a, b)])
+    check_obj(X, [(x ^ y) & ~y for x, y in zip(a, b)])
+    check_obj(S, [wrap(x << 7, 100) >> 3 for x in a])
+    check(C, arr([int(x < 0) + (x & 15) * 2 for x in a], np.int32))
+    assert type(tot) is int and tot == wrap(sum(a), 100)
+
+
+def wide_reverse(A: u100[N]) -> u100[N]:
+    B: u100[N] = 0
+    for i in range(N):
+        x: u100 = A[i]
+        B[i] = x.reverse()
+    return B
+
+
+def test_uint100_reverse():
+    rng = np.random.default_rng(67)
+    a = [v % 2**100 for v in rand_bigints(rng, 100, N)]
+    a[0] = 1
+    out = run(wide_reverse, obj(a))
+    check_obj(out, [rev_bits(x, 100) for x in a])
+    assert int(out[0]) == 2**99
+
+
+def fixed_scalar(a: fx16, A: fx16[N]) -> (fx16[N], fx16):
+    B: fx16[N] = 0
+    m: fx16 = A[0]
+    for i in range(N):
+        B[i] = A[i] * a
+        m = max(m, A[i])
+    return B, m
+
+
+def test_fixed_scalar_parameter_and_return():
+    rng = np.random.default_rng(68)
+    A = rng.uniform(-10, 10, N)  # array values are truncated at 8 fraction bits
+    a = -588 / 256  # representable (a scalar that is not makes the call warn)
+    B, m = run(fixed_scalar, a, A)
+    ra = fx_raw(a, 8)
+    rA = [fx_raw(v, 8) for v in A]
+    check(B, np.array([wrap((ra * x) >> 8, 16) / 256 for x in rA], np.float64))
+    assert type(m) is float and m == max(rA) / 256
+
+
+def test_wrong_dtype_is_converted_with_warning():
+    # int64 values wrap to int32; float64 values truncate toward zero and saturate
+    A = np.array([2**32 + 5, -(2**31) - 1] + [1] * (N - 2), np.int64)
+    B = np.array([2.7, -2.7, 1e20] + [0.0] * (N - 3), np.float64)
+    mod = allo.customize(vadd).build()
+    with pytest.warns(UserWarning):
+        out = mod(A, B)
+    ref = arr([wrap(int(a), 32) + int(np.trunc(b)) for a, b in zip(A[:2], B[:2])], np.int32)
+    check(out[:2], ref)
+    assert out[2] == wrap(1 + (2**31 - 1), 32)
+
+
+fx32_16 = Fixed(32, 16)
+
+
+def fixed_div(A: fx16[N], B: fx16[N], n: int32) -> (fx32_16[N], fx16[N], fx16[N]):
+    Q: fx32_16[N] = 0
+    R: fx16[N] = 0
+    S: fx16[N] = 0
+    for i in range(N):
+        Q[i] = A[i] / B[i]  # Fixed(16, 8) / Fixed(16, 8) is Fixed(32, 16) (Allo's rule)
+        R[i] = A[i] / B[i]
+        S[i] = A[i] / n  # Fixed(16, 8) / Int(32) is Fixed(48, 40)
+    return Q, R, S
+
+
+def test_fixed_division_truncates_at_result_fraction_bits():
+    rng = np.random.default_rng(69)
+    A = rng.uniform(-100, 100, N)
+    B = rng.uniform(-8, 8, N)
+    A[:5] = [1.0, -1.0, -128.0, 5.0, 3.0]
+    B[:5] = [3.0, 3.0, -0.00390625, 0.0, -0.5]
+    n = -7
+    Q, R, S = run(fixed_div, A, B, n)
+    ra = [fx_raw(v, 8) for v in A]
+    rb = [fx_raw(v, 8) for v in B]
+    # quotient truncated toward zero at 16 fraction bits (all ones when dividing by zero)
+    q16 = [wrap(tdiv(x << 16, y), 32) if y else -1 for x, y in zip(ra, rb)]
+    check(Q, np.array([q / 2**16 for q in q16], np.float64))
+    # storing to Fixed(16, 8) then drops 8 bits (floor) and wraps
+    check(R, np.array([wrap(q >> 8, 16) / 256 for q in q16], np.float64))
+    q40 = [wrap(tdiv(x << 32, n), 48) for x in ra]
+    check(S, np.array([wrap(q >> 32, 16) / 256 for q in q40], np.float64))
+    assert Q[0] == 21845 / 2**16 and Q[1] == -21845 / 2**16
+    assert R[1] == -86 / 256  # trunc at 16 bits, then floor at 8
+    assert Q[2] == -32768.0  # 2**31 raw wraps in Fixed(32, 16)
+    assert Q[3] == -(2.0**-16)

@@ -246,12 +246,6 @@ def test_schedule_and_handles_survive_copy_and_pickle():
     assert copy.deepcopy(s.A) == s.A
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RecursionError,
-    reason="LoopBand.__getattr__ reads self.band/self.func, which recurse into __getattr__ "
-    "on an instance whose __init__ has not run (copy, deepcopy, pickle)",
-)
 @pytest.mark.parametrize("how", ["copy", "deepcopy", "pickle"])
 def test_loop_band_survives_copy_and_pickle(how):
     import copy

@@ -280,6 +280,9 @@ class ExprBuilder:
         op = "neg" if isinstance(node.op, ast.USub) else "invert"
         if isinstance(operand, Const) and op == "neg" and operand.type.is_float:
             return Const(-operand.value, operand.type, self.loc(node))
+        if isinstance(operand, Const) and op == "neg" and operand.type.is_integer:
+            t = unary_result(op, operand.type)
+            return Const(_values.wrap(-operand.value, t), t, self.loc(node))
         t = unary_result(op, operand.type)
         if t is None:
             raise KernelTypeError(
@@ -351,7 +354,9 @@ class ExprBuilder:
         base = self.expr(base_node)
         if isinstance(base, ArrayRef):
             return self.element(base, parts, node)
-        return self.bits(base, parts, node)
+        for part in parts:  # x[a][b:c]: bit access applies left to right
+            base = self.bits(base, [part], node)
+        return base
 
     def element(self, base: ArrayRef, parts: list[ast.AST], node: ast.AST) -> Expr:
         rank = len(base.type.shape)

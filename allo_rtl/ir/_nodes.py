@@ -63,7 +63,7 @@ _uids = itertools.count(1)
 class Sym:
     """A symbol: a display name plus a unique id. Equality is by id."""
 
-    name: str
+    name: str = field(compare=False)
     uid: int = field(default_factory=lambda: next(_uids))
 
     def __str__(self) -> str:

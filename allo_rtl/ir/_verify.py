@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from .._errors import InternalError
 from ._nodes import (
+    BINARY_OPS,
+    MATH_FUNCS,
+    UNARY_OPS,
     Alloc,
     ArrayRef,
     Assign,
@@ -82,11 +85,22 @@ class _Checker(ExprVisitor, StmtVisitor):
         if not isinstance(array, ArrayType) or len(indices) != len(array.shape):
             raise _fail(node, f"{len(indices)} indices for {array}")
         for i in indices:
-            if not self.visit(i).is_integer:
+            if not self.sv(i).is_integer:
                 raise _fail(node, "non-integer index")
+
+    def sv(self, e: object) -> AlloType:
+        """Check a scalar expression and return its type."""
+        t = self.visit(e)
+        if not isinstance(t, AlloType):
+            raise _fail(e, "whole array used as a scalar")
+        return t
 
     # expressions: return the type after checking
     def visit_Const(self, e: Const) -> AlloType:
+        if e.type.is_integer_like and not (
+            isinstance(e.value, int) and e.type.min_raw <= e.value <= e.type.max_raw
+        ):
+            raise _fail(e, f"constant {e.value!r} outside the range of {e.type}")
         return e.type
 
     def visit_Var(self, e: Var) -> AlloType:
@@ -104,55 +118,65 @@ class _Checker(ExprVisitor, StmtVisitor):
         return e.type
 
     def visit_Unary(self, e: Unary) -> AlloType:
-        self.expect(e, unary_result(e.op, self.visit(e.operand)), e.type, e.op)
+        if e.op not in UNARY_OPS:
+            raise _fail(e, f"unknown operator {e.op!r}")
+        self.expect(e, unary_result(e.op, self.sv(e.operand)), e.type, e.op)
         return e.type
 
     def visit_Binary(self, e: Binary) -> AlloType:
-        lhs, rhs = self.visit(e.lhs), self.visit(e.rhs)
+        if e.op not in BINARY_OPS:
+            raise _fail(e, f"unknown operator {e.op!r}")
+        lhs, rhs = self.sv(e.lhs), self.sv(e.rhs)
         if (lhs.is_float or rhs.is_float) and e.op not in ("pow", "land", "lor") and lhs != rhs:
             raise _fail(e, f"float operation on {lhs} and {rhs}")
         self.expect(e, binary_result(e.op, lhs, rhs), e.type, e.op)
         return e.type
 
     def visit_Cast(self, e: Cast) -> AlloType:
-        self.visit(e.operand)
+        self.sv(e.operand)
         return e.type
 
     def visit_Select(self, e: Select) -> AlloType:
-        self.expect(e, self.visit(e.cond), _BOOL, "condition")
-        self.expect(e, self.visit(e.then), e.type, "then")
-        self.expect(e, self.visit(e.orelse), e.type, "else")
+        self.expect(e, self.sv(e.cond), _BOOL, "condition")
+        self.expect(e, self.sv(e.then), e.type, "then")
+        self.expect(e, self.sv(e.orelse), e.type, "else")
         return e.type
 
     def visit_BitGet(self, e: BitGet) -> AlloType:
-        self.visit(e.operand)
-        self.visit(e.index)
+        self.sv(e.operand)
+        self.sv(e.index)
         self.expect(e, e.type, _BOOL, "bit")
         return e.type
 
     def visit_BitSlice(self, e: BitSlice) -> AlloType:
-        self.visit(e.operand)
+        if not 0 <= e.lo < e.hi:
+            raise _fail(e, f"empty bit slice [{e.lo}:{e.hi}]")
+        self.sv(e.operand)
         self.expect(e, e.type, UInt(e.hi - e.lo), "slice")
         return e.type
 
     def visit_BitSet(self, e: BitSet) -> AlloType:
-        self.expect(e, self.visit(e.operand), e.type, "operand")
-        self.visit(e.index)
-        self.expect(e, self.visit(e.value), _BOOL, "bit value")
+        self.expect(e, self.sv(e.operand), e.type, "operand")
+        self.sv(e.index)
+        self.expect(e, self.sv(e.value), _BOOL, "bit value")
         return e.type
 
     def visit_BitSliceSet(self, e: BitSliceSet) -> AlloType:
-        self.expect(e, self.visit(e.operand), e.type, "operand")
-        self.expect(e, self.visit(e.value), UInt(e.hi - e.lo), "slice value")
+        if not 0 <= e.lo < e.hi:
+            raise _fail(e, f"empty bit slice [{e.lo}:{e.hi}]")
+        self.expect(e, self.sv(e.operand), e.type, "operand")
+        self.expect(e, self.sv(e.value), UInt(e.hi - e.lo), "slice value")
         return e.type
 
     def visit_BitReverse(self, e: BitReverse) -> AlloType:
-        self.expect(e, self.visit(e.operand), e.type, "operand")
+        self.expect(e, self.sv(e.operand), e.type, "operand")
         return e.type
 
     def visit_MathCall(self, e: MathCall) -> AlloType:
+        if e.func not in MATH_FUNCS or not e.type.is_float:
+            raise _fail(e, f"math function {e.func!r} of type {e.type}")
         for a in e.args:
-            self.expect(e, self.visit(a), e.type, "argument")
+            self.expect(e, self.sv(a), e.type, "argument")
         return e.type
 
     # statements
@@ -163,41 +187,43 @@ class _Checker(ExprVisitor, StmtVisitor):
             self.visit(stmt)
 
     def visit_Decl(self, s: Decl) -> None:
+        if not isinstance(s.type, AlloType):
+            raise _fail(s, f"scalar declaration of type {s.type}")
         if s.init is not None:
-            self.expect(s, self.visit(s.init), s.type, "initial value")
+            self.expect(s, self.sv(s.init), s.type, "initial value")
         self.declare(s, s.sym, s.type)
 
     def visit_Alloc(self, s: Alloc) -> None:
         if isinstance(s.init, ArrayRef):
-            self.expect(s, self.visit(s.init).shape, s.type.shape, "copied array shape")
+            self.expect(s, self.visit(s.init), s.type, "copied array")
         elif s.init is not None and not isinstance(s.init, ConstArray):
-            self.expect(s, self.visit(s.init), s.type.dtype, "fill value")
+            self.expect(s, self.sv(s.init), s.type.dtype, "fill value")
         elif isinstance(s.init, ConstArray):
             self.expect(s, s.init.data.shape, s.type.shape, "constant data shape")
         self.declare(s, s.sym, s.type)
 
     def visit_Assign(self, s: Assign) -> None:
-        self.expect(s, self.visit(s.value), self.lookup(s, s.sym), s.sym.name)
+        self.expect(s, self.sv(s.value), self.lookup(s, s.sym), s.sym.name)
 
     def visit_Store(self, s: Store) -> None:
         array = self.lookup(s, s.buf)
         self.index(s, s.indices, array)
-        self.expect(s, self.visit(s.value), array.dtype, "stored value")  # type: ignore[union-attr]
+        self.expect(s, self.sv(s.value), array.dtype, "stored value")  # type: ignore[union-attr]
 
     def visit_For(self, s: For) -> None:
-        if not (self.visit(s.lo).is_integer and self.visit(s.hi).is_integer) or s.step == 0:
+        if not (self.sv(s.lo).is_integer and self.sv(s.hi).is_integer) or s.step == 0:
             raise _fail(s, "loop bounds must be integers and the step non-zero")
         self.declare(s, s.var, index)
         self.body(s.body)
         del self.scopes[s.var]
 
     def visit_If(self, s: If) -> None:
-        self.expect(s, self.visit(s.cond), _BOOL, "condition")
+        self.expect(s, self.sv(s.cond), _BOOL, "condition")
         self.body(s.then)
         self.body(s.orelse)
 
     def visit_While(self, s: While) -> None:
-        self.expect(s, self.visit(s.cond), _BOOL, "condition")
+        self.expect(s, self.sv(s.cond), _BOOL, "condition")
         self.body(s.body)
 
     def visit_Call(self, s: Call) -> None:
