@@ -5,55 +5,18 @@ tests/test_errors.py.
 
 This file is skipped on Python < 3.12 by tests/conftest.py (collect_ignore_glob)."""
 
-import re
-from pathlib import Path
 
-import pytest
+
+from errhelp import Markers, raises, xfail  # noqa: F401
 
 import allo_rtl as allo
 from allo_rtl.ir.types import float32, int8, int32
 
 FILE = __file__
-_LINES = Path(FILE).read_text().splitlines()
-_MARKER = re.compile(r"\s*# ERR:(\S+)")
-
-
-def _marked_line(tag):
-    """The 1-based number of the one line carrying the marker ``# ERR:<tag>``."""
-    hits = [n for n, text in enumerate(_LINES, 1) if any(m == tag for m in _MARKER.findall(text))]
-    assert len(hits) == 1, f"marker {tag!r} found on lines {hits}"
-    return hits[0]
-
-
-def expected(tag, token, message, hint=None, nth=0):
-    """The full message of an error at the ``nth`` occurrence of ``token`` (in the code, not
-    the comments) on the line marked ``# ERR:<tag>``."""
-    line = _marked_line(tag)
-    text = _LINES[line - 1]
-    code = text.split("  #")[0]
-    col = -1
-    for _ in range(nth + 1):
-        col = code.index(token, col + 1)
-    col += 1  # 1-based
-    stripped = text.lstrip()
-    indent = len(text) - len(stripped)
-    out = f"{FILE}:{line}:{col}: {message}\n    {stripped}\n    {' ' * (col - 1 - indent)}^"
-    if hint is not None:
-        out += f"\nhint: {hint}"
-    return out
-
-
-def raises(exc_type, kernel, message, instantiate=None):
-    """``allo.customize(kernel)`` (and build) raises exactly ``exc_type`` with ``message``."""
-    with pytest.raises(exc_type) as excinfo:
-        allo.customize(kernel, instantiate=instantiate).build()
-    assert type(excinfo.value) is exc_type
-    assert isinstance(excinfo.value, allo.AlloRTLError)
-    assert str(excinfo.value) == message
-
-
-def xfail(reason):
-    return pytest.mark.xfail(strict=True, reason=f"compiler: {reason}")
+_MARKS = Markers(FILE)
+_LINES = _MARKS.lines
+expected = _MARKS.expected
+_marked_line = _MARKS.line
 
 
 HINT_COUNT = "pass one value per parameter, e.g. instantiate=[...] with 2 values"
