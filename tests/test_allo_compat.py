@@ -62,3 +62,16 @@ def test_unnamed_grid_band_names_follow_allo():
     loops = allo.customize(gemm_int).get_loops()
     assert [name for name, _ in loops] == ["S_i_j_0"]
     assert str(loops.S_i_j_0.k) == "gemm_int:S_i_j_0.k"
+
+
+def test_sizes_from_the_defining_frame_and_string_annotations():
+    L = 6  # used only in annotations: not a closure variable, found in the calling frame
+
+    def scale(A: "int32[L]", f: int32) -> "int32[L]":
+        B: int32[L] = 0
+        for i in range(6):
+            B[i] = A[i] * f
+        return B
+
+    A = np.arange(L, dtype=np.int32)
+    np.testing.assert_array_equal(allo.customize(scale).build()(A, 3), A * 3)

@@ -61,10 +61,14 @@ class NumPyModule:
                 f"{self.top.sym.name}() takes {len(params)} argument(s) ({names}), got {len(args)}",
                 self.top.loc,
             )
-        arrays = [self._array_arg(a, p) if isinstance(p.type, ArrayType) else None
-                  for a, p in zip(args, params)]  # fmt: skip
-        raw = [r if r is not None else self._scalar_arg(a, p)
-               for r, a, p in zip(arrays, args, params)]  # fmt: skip
+        # a plain loop, not a comprehension: warnings use a fixed stacklevel to point at the
+        # caller, and comprehensions are frames of their own before Python 3.12
+        arrays: list[list[Any] | None] = []
+        raw: list[Any] = []
+        for a, p in zip(args, params):
+            is_array = isinstance(p.type, ArrayType)
+            arrays.append(self._array_arg(a, p) if is_array else None)
+            raw.append(arrays[-1] if is_array else self._scalar_arg(a, p))
         with np.errstate(all="ignore"):
             results = self._fn(*raw)
         for user, param, arr in zip(args, params, arrays):
