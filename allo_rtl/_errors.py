@@ -25,6 +25,7 @@ __all__ = [
     "KernelSyntaxError",
     "KernelTypeError",
     "Loc",
+    "LoweringError",
     "ScheduleError",
 ]
 
@@ -113,3 +114,7 @@ class InternalError(AlloRTLError):
 
 class BuildError(AlloRTLError):
     """A build that cannot be done: unknown target, unsupported option."""
+
+
+class LoweringError(AlloRTLError):
+    """A kernel construct the RTL backend cannot lower (yet)."""

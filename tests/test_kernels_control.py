@@ -161,7 +161,7 @@ def collatz(A: int32[N]) -> int32[N]:
     for i in range(N):
         n: int32 = A[i]
         steps: int32 = 0
-        while n != 1:
+        while n != 1 and steps < 1000:  # the cap only keeps a broken build from hanging
             if n % 2 == 0:
                 n = n / 2
             else:

@@ -1377,7 +1377,7 @@ def index_wrap(A: int32[4]) -> (int64[4], int64[4], int64[4]):
     for i in range(46340, 46344):
         X[i - 46340] = i * i  # index * index stays index: wraps at 32 bits
     v: index = 2147483647
-    Y[0] = v + 1  # index + int32 literal follows the int rules: Int(33), exact
+    Y[0] = v + 1  # index + int32 literal follows the int rules (Int(34)): exact
     Y[1] = v + v  # index + index wraps
     Y[2] = v * 2
     Y[3] = v << 1  # shift keeps the type of v: wraps
@@ -1757,3 +1757,27 @@ def test_fixed_division_truncates_at_result_fraction_bits():
     assert R[1] == -86 / 256  # trunc at 16 bits, then floor at 8
     assert Q[2] == -32768.0  # 2**31 raw wraps in Fixed(32, 16)
     assert Q[3] == -(2.0**-16)
+
+
+def index_mixed(U: uint8[4], s: int32) -> (int64[4], int64[4], int64, int32):
+    X: int64[4] = 0
+    Y: int64[4] = 0
+    v: index = -3
+    for i in range(4):
+        X[i] = U[i] + v  # index counts as unsigned 32-bit: UInt(33), so -3 wraps
+        Y[i] = U[i] * i
+    w: int64 = v + s  # index + int32 is Int(34): exact
+    c: int32 = 0
+    a: int32 = 2147483647
+    for j in range(a, a + 1):  # noqa: B007  (the bound converts to index: 2**31 wraps)
+        c += 1
+    return X, Y, w, c
+
+
+def test_index_in_mixed_arithmetic_and_loop_bound_conversion():
+    U = np.array([0, 2, 3, 255], np.uint8)
+    X, Y, w, c = run(index_mixed, U, -5)
+    check(X, arr([(int(u) - 3) % 2**33 for u in U], np.int64))
+    check(Y, arr([int(u) * i for i, u in enumerate(U)], np.int64))
+    assert w == -8 and c == 0
+    assert X[0] == 2**33 - 3

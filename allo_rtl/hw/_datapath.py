@@ -1,0 +1,192 @@
+"""IR expressions -> Amaranth combinational values, with exactly the semantics of
+docs/semantics.md (the NumPy target's).
+
+Every value produced for an IR node of type ``t`` has Amaranth shape ``signed(t.bits)`` or
+``unsigned(t.bits)`` and holds the raw (two's complement / scaled) value. Arithmetic is computed
+exactly in wide enough signed intermediates, then wrapped by truncation to the result type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from amaranth.hdl import Cat, Const, Mux, Shape, Value, signed, unsigned
+
+from .._errors import LoweringError
+from ..ir import _nodes as ir
+from ..ir._visitor import ExprVisitor
+from ..ir.types import AlloType
+
+__all__ = ["Datapath", "shape_of"]
+
+
+def shape_of(t: AlloType) -> Shape:
+    """The Amaranth shape of raw values of ``t``."""
+    return signed(t.bits) if t.signed else unsigned(t.bits)
+
+
+def extend(v: Value, width: int) -> Value:
+    """``v`` extended by its own signedness to at least ``width`` bits (never truncated)."""
+    if len(v) >= width:
+        return v
+    pad = v[-1].replicate(width - len(v)) if v.shape().signed else Const(0, width - len(v))
+    wide = Cat(v, pad)
+    return wide.as_signed() if v.shape().signed else wide
+
+
+def fit(v: Value, t: AlloType) -> Value:
+    """``v`` wrapped to the shape of ``t``: extended by its signedness, then truncated."""
+    bits = extend(v, t.bits)[: t.bits]
+    return bits.as_signed() if t.signed else bits.as_unsigned()
+
+
+def exact(v: Value) -> Value:
+    """``v`` as a signed value of the same numeric value (one more bit for unsigned ones)."""
+    if v.shape().signed:
+        return v
+    return Cat(v, Const(0, 1)).as_signed()
+
+
+def _align(v: Value, shift: int) -> Value:
+    if shift >= 0:
+        return exact(v) << shift if shift else exact(v)
+    return exact(v) >> -shift
+
+
+class Datapath(ExprVisitor):
+    """Compiles IR expressions; ``lookup(sym)`` gives the Amaranth value of a variable."""
+
+    def __init__(self, lookup: Callable[[ir.Sym], Value]) -> None:
+        self.lookup = lookup
+
+    def __call__(self, e: ir.Expr) -> Value:
+        return self.visit(e)
+
+    def visit_Const(self, e: ir.Const) -> Value:
+        return Const(int(e.value), shape_of(e.type))
+
+    def visit_Var(self, e: ir.Var) -> Value:
+        return fit(self.lookup(e.sym), e.type)
+
+    def visit_ArrayRef(self, e: ir.ArrayRef) -> Value:
+        raise LoweringError("whole arrays cannot be used as values in RTL", e.loc)
+
+    def visit_Load(self, e: ir.Load) -> Value:
+        raise LoweringError("internal: unscheduled load", e.loc)
+
+    def visit_Unary(self, e: ir.Unary) -> Value:
+        a = self.visit(e.operand)
+        if e.op == "not":
+            return fit(~a, e.type)
+        if e.op == "invert":
+            return fit(~a, e.type)
+        if e.op == "neg":
+            return fit(-exact(a), e.type)
+        return fit(Mux(exact(a) < 0, -exact(a), exact(a)), e.type)  # abs
+
+    def visit_Binary(self, e: ir.Binary) -> Value:
+        a, b = self.visit(e.lhs), self.visit(e.rhs)
+        t, op = e.type, e.op
+        if op in ("add", "sub"):
+            fa, fb = t.fracs - e.lhs.type.fracs, t.fracs - e.rhs.type.fracs
+            x, y = _align(a, fa), _align(b, fb)
+            return fit(x + y if op == "add" else x - y, t)
+        if op == "mul":
+            return fit(exact(a) * exact(b), t)
+        if op in ("eq", "ne", "lt", "le", "gt", "ge"):
+            x, y = exact(a), exact(b)
+            cmp = {"eq": x == y, "ne": x != y, "lt": x < y, "le": x <= y, "gt": x > y, "ge": x >= y}
+            return fit(cmp[op], t)
+        if op in ("and", "land"):
+            return fit(a & b, t)
+        if op in ("or", "lor"):
+            return fit(a | b, t)
+        if op == "xor":
+            return fit(a ^ b, t)
+        if op in ("min", "max"):
+            less = exact(a) < exact(b)
+            return fit(Mux(less, a, b) if op == "min" else Mux(less, b, a), t)
+        if op in ("div", "floordiv", "mod"):
+            return self.divide(e, a, b)
+        if op in ("shl", "shr"):
+            return self.shift(e, a, b)
+        raise LoweringError(f"operator {op} is not supported on RTL targets yet", e.loc)
+
+    def divide(self, e: ir.Binary, a: Value, b: Value) -> Value:
+        t = e.type
+        fa, fb = e.lhs.type.fracs, e.rhs.type.fracs
+        if e.op == "mod":
+            num, den = _align(a, t.fracs - fa), _align(b, t.fracs - fb)
+        else:
+            shift = t.fracs - fa + fb
+            num, den = (_align(a, shift), exact(b)) if shift >= 0 else (exact(a), _align(b, -shift))
+        neg_n, neg_d = num < 0, den < 0
+        mag_n = Mux(neg_n, -num, num).as_unsigned()
+        mag_d = Mux(neg_d, -den, den).as_unsigned()
+        q, r = mag_n // mag_d, mag_n % mag_d
+        q_c = Mux(neg_n ^ neg_d, -exact(q), exact(q))
+        r_c = Mux(neg_n, -exact(r), exact(r))
+        zero = den == 0
+        if e.op == "mod":
+            return fit(Mux(zero, num, r_c), t)
+        if e.op == "floordiv":
+            q_c = q_c - ((r != 0) & (neg_n ^ neg_d))
+        all_ones = Const(-1 if t.signed else (1 << t.bits) - 1, shape_of(t))
+        return fit(Mux(zero, all_ones, q_c), t)
+
+    def shift(self, e: ir.Binary, a: Value, b: Value) -> Value:
+        t = e.type
+        bits = t.bits
+        amount = b.as_unsigned()
+        k = bits.bit_length()
+        clamped = Mux(amount >= bits, Const(bits, k), amount[:k])
+        if e.op == "shl":
+            return fit(Mux(amount >= bits, 0, (a << clamped)[:bits]), t)
+        return fit(a >> clamped, t)
+
+    def visit_Cast(self, e: ir.Cast) -> Value:
+        src, dst = e.operand.type, e.type
+        if src.is_float or dst.is_float:
+            raise LoweringError(
+                f"conversion from {src} to {dst} is not supported on RTL yet", e.loc
+            )
+        return fit(_align(self.visit(e.operand), dst.fracs - src.fracs), dst)
+
+    def visit_Select(self, e: ir.Select) -> Value:
+        return fit(Mux(self.visit(e.cond), self.visit(e.then), self.visit(e.orelse)), e.type)
+
+    def visit_BitGet(self, e: ir.BitGet) -> Value:
+        a, i = self.visit(e.operand), self.visit(e.index).as_unsigned()
+        width = len(a)
+        k = width.bit_length()
+        outside = a[-1] if a.shape().signed else Const(0, 1)
+        inside = a.bit_select(i[:k], 1) if len(i) >= k else a.bit_select(i, 1)
+        return fit(Mux(i >= width, outside, inside), e.type)
+
+    def visit_BitSlice(self, e: ir.BitSlice) -> Value:
+        wide = extend(self.visit(e.operand), e.hi)
+        return fit(wide[e.lo : e.hi], e.type)
+
+    def visit_BitSet(self, e: ir.BitSet) -> Value:
+        a, i, v = self.visit(e.operand), self.visit(e.index).as_unsigned(), self.visit(e.value)
+        width = len(a)
+        k = width.bit_length()
+        pos = i[:k] if len(i) >= k else i
+        mask = (Const(1, width) << pos)[:width]
+        updated = (a.as_unsigned() & ~mask) | Mux(v[0], mask, 0)
+        return fit(Mux(i >= width, a, updated), e.type)
+
+    def visit_BitSliceSet(self, e: ir.BitSliceSet) -> Value:
+        a, v = self.visit(e.operand), self.visit(e.value)
+        width = len(a)
+        lo, hi = min(e.lo, width), min(e.hi, width)
+        if lo >= hi:
+            return a
+        return fit(Cat(a[:lo], v[: hi - lo], a[hi:]), e.type)
+
+    def visit_BitReverse(self, e: ir.BitReverse) -> Value:
+        a = self.visit(e.operand)
+        return fit(Cat(*[a[n] for n in reversed(range(len(a)))]), e.type)
+
+    def visit_MathCall(self, e: ir.MathCall) -> Value:
+        raise LoweringError(f"`{e.func}` is not supported on RTL targets yet", e.loc)

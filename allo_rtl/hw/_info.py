@@ -1,0 +1,50 @@
+"""What the outside world needs to know about a generated kernel component (docs/interface.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..ir.types import AlloType, ArrayType
+
+__all__ = ["ArrayPortInfo", "KernelInfo", "ScalarPortInfo"]
+
+
+@dataclass(frozen=True)
+class ScalarPortInfo:
+    """A scalar input (a parameter) or output (``result``, ``result0``, ...)."""
+
+    name: str
+    type: AlloType
+
+
+@dataclass(frozen=True)
+class ArrayPortInfo:
+    """An array port group ``name__rd_*`` / ``name__wr_*``.
+
+    ``param_index`` is the position of the kernel parameter it comes from, or ``None`` for an
+    array return (then ``return_index`` says which returned value it is). ``read`` and
+    ``written`` say whether the kernel uses the read and the write port.
+    """
+
+    name: str
+    type: ArrayType
+    param_index: int | None
+    return_index: int | None
+    read: bool
+    written: bool
+
+    @property
+    def depth(self) -> int:
+        return self.type.size
+
+
+@dataclass(frozen=True)
+class KernelInfo:
+    """The interface of one generated kernel, in parameter order."""
+
+    name: str
+    scalar_inputs: tuple[ScalarPortInfo, ...]
+    scalar_outputs: tuple[ScalarPortInfo, ...]
+    arrays: tuple[ArrayPortInfo, ...]
+    returns: tuple[str, ...]  # port names of the returned values, in return order
+    params: tuple[str, ...]  # port names of the parameters, in parameter order

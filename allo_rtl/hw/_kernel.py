@@ -1,0 +1,196 @@
+"""FSMD -> an ``amaranth.lib.wiring.Component`` with the interface of docs/interface.md.
+
+Registers are ``Signal``s named after the kernel's variables; local arrays are
+``amaranth.lib.memory.Memory`` instances (yosys maps them to block RAM); the controller is an
+Amaranth FSM whose states are named after the source lines they execute.
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Module, Signal, Value
+from amaranth.lib import memory, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..ir._nodes import Expr, Sym
+from ..ir.types import ArrayType
+from ..lowering import Branch, Fsmd, Goto, ReadPort, SetReg, WritePort
+from ._datapath import Datapath, shape_of
+from ._info import ArrayPortInfo, KernelInfo, ScalarPortInfo
+
+__all__ = ["KernelComponent", "array_port_signature"]
+
+_RESERVED = {"start", "busy", "done", "clk", "rst"}
+
+
+def array_port_signature(t: ArrayType) -> wiring.Signature:
+    """The port group of one array (docs/interface.md)."""
+    abits = max(1, (t.size - 1).bit_length())
+    width = t.dtype.bits
+    return wiring.Signature(
+        {
+            "rd_addr": Out(abits),
+            "rd_en": Out(1),
+            "rd_data": In(width),
+            "wr_addr": Out(abits),
+            "wr_data": Out(width),
+            "wr_en": Out(1),
+        }
+    )
+
+
+def _port_name(name: str) -> str:
+    return f"{name}_arg" if name in _RESERVED else name
+
+
+class KernelComponent(wiring.Component):
+    """A generated kernel. ``info`` describes its ports for the shell and the testbenches."""
+
+    def __init__(self, fsmd: Fsmd) -> None:
+        self.fsmd = fsmd
+        members: dict[str, object] = {"start": In(1), "busy": Out(1), "done": Out(1)}
+        for name, _, t in fsmd.scalar_params:
+            members[_port_name(name)] = In(shape_of(t))
+        for name, _, t in fsmd.results:
+            members[_port_name(name)] = Out(shape_of(t))
+        for mem in fsmd.memories:
+            if mem.port is not None:
+                members[_port_name(mem.port)] = Out(array_port_signature(mem.type))
+        super().__init__(wiring.Signature(members))
+        self.info = _info(fsmd)
+
+    def elaborate(self, platform: object) -> Module:
+        m = Module()
+        regs = {sym: Signal(shape_of(t), name=sym.name) for sym, t in self.fsmd.registers}
+        ports = self._memories(m)
+        bound: dict[Sym, Value] = {}
+
+        def lookup(sym: Sym) -> Value:
+            return bound[sym] if sym in bound else regs[sym]
+
+        datapath = Datapath(lookup)
+        fsmd = self.fsmd
+        names = [f"s{n}_line{s.loc.line if s.loc else 0}" for n, s in enumerate(fsmd.states)]
+        m.d.comb += self.busy.eq(0)
+        with m.FSM(name="control") as fsm:
+            with m.State("IDLE"):
+                with m.If(self.start):
+                    self._on_start(m, regs)
+                    m.next = names[fsmd.entry]
+            for n, state in enumerate(fsmd.states):
+                with m.State(names[n]):
+                    bound.clear()
+                    for temp, buf in state.port_data:
+                        bound[temp] = ports[buf][0].data
+                    for action in state.actions:
+                        self._action(m, action, regs, ports, datapath)
+                    self._next(m, state.next, names, datapath)
+        m.d.comb += self.busy.eq(~fsm.ongoing("IDLE"))
+        for name, sym, _ in fsmd.results:
+            m.d.comb += getattr(self, _port_name(name)).eq(regs[sym])
+        return m
+
+    def _memories(self, m: Module) -> dict[Sym, tuple[object, object, ArrayType]]:
+        """Read and write port objects of every array, by symbol."""
+        ports: dict[Sym, tuple[object, object, ArrayType]] = {}
+        for mem in self.fsmd.memories:
+            if mem.port is None:
+                init = [] if mem.init is None else [int(v) for v in mem.init.ravel()]
+                store = memory.Memory(
+                    shape=shape_of(mem.type.dtype), depth=mem.type.size, init=init
+                )
+                m.submodules[f"mem_{mem.sym.name}"] = store
+                ports[mem.sym] = (store.read_port(), store.write_port(), mem.type)
+            else:
+                group = getattr(self, _port_name(mem.port))
+                ports[mem.sym] = (_ExternalRead(group, mem.type), _ExternalWrite(group), mem.type)
+        return ports
+
+    def _on_start(self, m: Module, regs: dict[Sym, Signal]) -> None:
+        params = {sym for _, sym, _ in self.fsmd.scalar_params}
+        for name, sym, _ in self.fsmd.scalar_params:
+            m.d.sync += regs[sym].eq(getattr(self, _port_name(name)))
+        for sym, reg in regs.items():
+            if sym not in params:
+                m.d.sync += reg.eq(0)
+
+    def _action(self, m: Module, action: object, regs, ports, datapath: Datapath) -> None:
+        if isinstance(action, SetReg):
+            m.d.sync += regs[action.sym].eq(datapath(action.value))
+        elif isinstance(action, ReadPort):
+            read, _, t = ports[action.buf]
+            m.d.comb += [read.addr.eq(_address(action.indices, t, datapath)), read.en.eq(1)]
+        elif isinstance(action, WritePort):
+            _, write, t = ports[action.buf]
+            m.d.comb += [
+                write.addr.eq(_address(action.indices, t, datapath)),
+                write.data.eq(datapath(action.value)),
+                write.en.eq(1),
+            ]
+
+    def _next(self, m: Module, nxt: object, names: list[str], datapath: Datapath) -> None:
+        if nxt is None:
+            m.d.comb += self.done.eq(1)
+            m.next = "IDLE"
+        elif isinstance(nxt, Goto):
+            m.next = names[nxt.target]
+        elif isinstance(nxt, Branch):
+            with m.If(datapath(nxt.cond)):
+                m.next = names[nxt.then]
+            with m.Else():
+                m.next = names[nxt.orelse]
+
+    def __call__(self, *args: object) -> object:  # pragma: no cover - guard against misuse
+        raise TypeError("a KernelComponent is hardware; build a simulator target to run it")
+
+
+class _ExternalRead:
+    """The read half of an external array port group, shaped like a memory read port."""
+
+    def __init__(self, group: object, t: ArrayType) -> None:
+        self.addr = group.rd_addr  # type: ignore[attr-defined]
+        self.en = group.rd_en  # type: ignore[attr-defined]
+        raw = group.rd_data  # type: ignore[attr-defined]
+        self.data = raw.as_signed() if t.dtype.signed else raw
+
+
+class _ExternalWrite:
+    def __init__(self, group: object) -> None:
+        self.addr = group.wr_addr  # type: ignore[attr-defined]
+        self.data = group.wr_data  # type: ignore[attr-defined]
+        self.en = group.wr_en  # type: ignore[attr-defined]
+
+
+def _address(indices: tuple[Expr, ...], t: ArrayType, datapath: Datapath) -> Value:
+    """Row-major element address of ``indices`` in an array of type ``t``."""
+    abits = max(1, (t.size - 1).bit_length())
+    stride, total = 1, None
+    for idx, dim in reversed(list(zip(indices, t.shape))):
+        term = datapath(idx).as_unsigned()[:abits] * stride
+        total = term if total is None else total + term
+        stride *= dim
+    assert total is not None, "arrays have at least one dimension"
+    return total[:abits]
+
+
+def _info(fsmd: Fsmd) -> KernelInfo:
+    params, returns = [], []
+    arrays = [
+        ArrayPortInfo(_port_name(m.port), m.type, i, None, True, True) for i, m in fsmd.array_params
+    ]
+    arrays += [
+        ArrayPortInfo(_port_name(m.port), m.type, None, k, True, True)
+        for k, m in fsmd.array_results
+    ]
+    scalar_in = tuple(ScalarPortInfo(_port_name(n), t) for n, _, t in fsmd.scalar_params)
+    scalar_out = tuple(ScalarPortInfo(_port_name(n), t) for n, _, t in fsmd.results)
+    by_param = {i: m for i, m in fsmd.array_params}
+    scalar_names = iter(p.name for p in scalar_in)
+    for i in range(len(fsmd.array_params) + len(fsmd.scalar_params)):
+        params.append(_port_name(by_param[i].port) if i in by_param else next(scalar_names))
+    results = {k: _port_name(m.port) for k, m in fsmd.array_results}
+    scalar_results = iter(p.name for p in scalar_out)
+    for k in range(len(fsmd.array_results) + len(fsmd.results)):
+        returns.append(results[k] if k in results else next(scalar_results))
+    return KernelInfo(
+        fsmd.name, scalar_in, scalar_out, tuple(arrays), tuple(returns), tuple(params)
+    )

@@ -1,0 +1,252 @@
+"""The shell: a kernel component with its argument memories and one host bus (docs/interface.md).
+
+Address map (word addresses, one element or scalar per word, raw bits zero-extended)::
+
+    0  control   write 1 (bit 0) to start the kernel; ignored while busy; reads 0
+    1  status    bit 0 busy, bit 1 done since the last start (read only)
+    2  cycles    busy cycles of the last run: done cycle - start cycle (read only)
+    3  ...       one word per scalar input (read/write, drives the kernel input), then one per
+                 scalar output (read only, latched when the kernel signals done)
+    then         the arrays, in parameter order (array returns last); each array's base is
+                 aligned to its depth rounded up to a power of two, so the element address is
+                 the low bits of the bus address
+
+Each array is one ``amaranth.lib.memory.Memory`` with one synchronous, non-transparent read
+port and one write port (a simple dual-port block RAM). The kernel owns both ports from the
+cycle of its start pulse until its done cycle; otherwise the host bus drives them. Array words
+therefore read as undefined while the kernel runs, and host writes to arrays are dropped then.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from amaranth.hdl import Cat, Module, Signal, Value, unsigned
+from amaranth.lib import memory, wiring
+from amaranth.lib.wiring import In, Out
+
+from .._errors import BuildError
+from ._info import ArrayPortInfo, KernelInfo
+
+__all__ = ["CONTROL", "CYCLES", "STATUS", "Shell", "address_map"]
+
+CONTROL, STATUS, CYCLES = 0, 1, 2
+_REGISTERS = {
+    "control": (CONTROL, "w", "write 1 to start the kernel (ignored while busy); reads 0"),
+    "status": (STATUS, "r", "bit 0: busy, bit 1: done since the last start"),
+    "cycles": (CYCLES, "r", "busy cycles of the last run (done cycle - start cycle)"),
+}
+
+
+def _type_fields(t: Any) -> dict[str, Any]:
+    return {
+        "dtype": str(t),
+        "bits": t.bits,
+        "signed": bool(t.signed),
+        "fracs": t.fracs,
+        "float": bool(t.is_float),
+    }
+
+
+def _array_role(a: ArrayPortInfo) -> str:
+    if a.param_index is None:
+        return "out"
+    return {(True, True): "inout", (False, True): "out"}.get((a.read, a.written), "in")
+
+
+def default_word_bits(info: KernelInfo) -> int:
+    """``max(32, widest array element or scalar)``."""
+    widths = [p.type.bits for p in (*info.scalar_inputs, *info.scalar_outputs)]
+    widths += [a.type.dtype.bits for a in info.arrays]
+    return max([32, *widths])
+
+
+def address_map(info: KernelInfo, word_bits: int | None = None) -> dict[str, Any]:
+    """The shell's address map as a JSON-serialisable dict (see the module docstring).
+
+    Keys: ``kernel``, ``top`` (the shell's module name), ``word_bits``, ``addr_bits``,
+    ``registers`` / ``scalars`` / ``arrays`` (dicts by name, in address order). Scalars have
+    ``addr`` and ``role`` (``in`` or ``out``); arrays have ``base``, ``depth``, ``shape``,
+    ``span`` (the aligned region size) and ``role`` (``in``, ``out`` or ``inout``); both carry
+    the element type (``dtype``, ``bits``, ``signed``, ``fracs``, ``float``).
+    """
+    widest = default_word_bits(info)
+    if word_bits is None:
+        word_bits = widest
+    elif word_bits < widest:
+        raise BuildError(
+            f"word_bits={word_bits} is narrower than the widest element or scalar of "
+            f"{info.name} ({widest} bits)",
+            hint=f"leave word_bits unset or use at least {widest}",
+        )
+    registers = {n: {"addr": a, "access": acc, "doc": d} for n, (a, acc, d) in _REGISTERS.items()}
+    scalars: dict[str, Any] = {}
+    addr = len(registers)
+    for role, ports in (("in", info.scalar_inputs), ("out", info.scalar_outputs)):
+        for p in ports:
+            scalars[p.name] = {"addr": addr, "role": role, **_type_fields(p.type)}
+            addr += 1
+    arrays: dict[str, Any] = {}
+    for a in info.arrays:
+        span = 1 << (a.depth - 1).bit_length()
+        addr = -(-addr // span) * span
+        arrays[a.name] = {
+            "base": addr,
+            "depth": a.depth,
+            "shape": list(a.type.shape),
+            "span": span,
+            "role": _array_role(a),
+            **_type_fields(a.type.dtype),
+        }
+        addr += span
+    return {
+        "kernel": info.name,
+        "top": f"{info.name}_shell",
+        "word_bits": word_bits,
+        "addr_bits": max(1, (addr - 1).bit_length()),
+        "registers": registers,
+        "scalars": scalars,
+        "arrays": arrays,
+    }
+
+
+def kernel_port(kernel: wiring.Component, group: str, field: str | None = None) -> Value | None:
+    """Port ``group`` (``field`` of it) of ``kernel``, nested (``A.rd_addr``) or flat
+    (``A__rd_addr``); ``None`` if the kernel has no such port."""
+    if field is None:
+        port = getattr(kernel, group, None)
+    else:
+        port = getattr(getattr(kernel, group, None), field, None)
+        if port is None:
+            port = getattr(kernel, f"{group}__{field}", None)
+    return None if port is None else Value.cast(port)
+
+
+class Shell(wiring.Component):
+    """``kernel`` with one memory per array argument, control registers and a host bus.
+
+    Ports: ``bus_addr``, ``bus_wdata``, ``bus_we`` (in); ``bus_rdata`` (out, the data of the
+    address presented in the previous cycle); ``busy`` (out: the kernel is starting or running)
+    and ``done`` (out: the kernel finished since the last start, a level for LEDs and
+    interrupts). ``address_map`` is the dict of :func:`address_map`.
+    """
+
+    def __init__(
+        self, kernel: wiring.Component, info: KernelInfo, word_bits: int | None = None
+    ) -> None:
+        self.kernel = kernel
+        self.info = info
+        self.address_map = address_map(info, word_bits)
+        bits, abits = self.address_map["word_bits"], self.address_map["addr_bits"]
+        super().__init__(
+            {
+                "bus_addr": In(abits),
+                "bus_wdata": In(bits),
+                "bus_we": In(1),
+                "bus_rdata": Out(bits),
+                "busy": Out(1),
+                "done": Out(1),
+            }
+        )
+
+    def elaborate(self, platform: object) -> Module:
+        m = Module()
+        k = m.submodules.kernel = self.kernel
+        start, done_flag, running = Signal(), Signal(), Signal()
+        busy, done = kernel_port(k, "busy"), kernel_port(k, "done")
+        m.d.comb += [
+            running.eq(start | busy),
+            kernel_port(k, "start").eq(start),
+            self.busy.eq(running),
+            self.done.eq(done_flag),
+        ]
+        go = self.bus_we & (self.bus_addr == CONTROL) & self.bus_wdata[0] & ~running
+        cycles = Signal(self.address_map["word_bits"])
+        m.d.sync += start.eq(go)
+        with m.If(busy):
+            m.d.sync += cycles.eq(cycles + 1)
+        with m.If(done):
+            m.d.sync += done_flag.eq(1)
+        with m.If(go):
+            m.d.sync += [cycles.eq(0), done_flag.eq(0)]
+        words = {STATUS: Cat(running, done_flag), CYCLES: cycles}
+        words.update(self._scalars(m, done))
+        arrays = [self._array(m, a, running) for a in self.info.arrays]
+        self._read_mux(m, words, arrays)
+        return m
+
+    def _scalars(self, m: Module, done: Value) -> dict[int, Value]:
+        """Scalar registers: inputs written by the host, outputs latched at ``done``."""
+        words: dict[int, Value] = {}
+        for name, entry in self.address_map["scalars"].items():
+            reg = Signal(entry["bits"], name=f"reg_{name}")
+            port = kernel_port(self.kernel, name)
+            if port is None:
+                raise BuildError(f"kernel {self.info.name} has no port `{name}` (KernelInfo)")
+            if entry["role"] == "in":
+                with m.If(self.bus_we & (self.bus_addr == entry["addr"])):
+                    m.d.sync += reg.eq(self.bus_wdata)
+                m.d.comb += port.eq(reg)
+            else:
+                with m.If(done):
+                    m.d.sync += reg.eq(port)
+            words[entry["addr"]] = reg
+        return words
+
+    def _array(self, m: Module, a: ArrayPortInfo, running: Value) -> tuple[Value, Value]:
+        """Memory of array ``a``; returns (host selects it this cycle, read data)."""
+        entry = self.address_map["arrays"][a.name]
+        mem = memory.Memory(shape=unsigned(entry["bits"]), depth=a.depth, init=[])
+        m.submodules[f"mem_{a.name}"] = mem
+        rd, wr = mem.read_port(), mem.write_port()
+        low = (entry["span"] - 1).bit_length()
+        local = self.bus_addr[:low] if low else Value.cast(0)
+        selected = (self.bus_addr >> low) == (entry["base"] >> low)
+        host = [
+            rd.addr.eq(local),
+            rd.en.eq(selected),
+            wr.addr.eq(local),
+            wr.data.eq(self.bus_wdata),
+            wr.en.eq(selected & self.bus_we & (local < a.depth)),
+        ]
+        kernel = [
+            port.eq(_or_zero(kernel_port(self.kernel, a.name, field)))
+            for port, field in (
+                (rd.addr, "rd_addr"), (rd.en, "rd_en"),
+                (wr.addr, "wr_addr"), (wr.data, "wr_data"), (wr.en, "wr_en"),
+            )
+        ]  # fmt: skip
+        rd_data = kernel_port(self.kernel, a.name, "rd_data")
+        if rd_data is not None:
+            m.d.comb += rd_data.eq(rd.data)
+        with m.If(running):
+            m.d.comb += kernel
+        with m.Else():
+            m.d.comb += host
+        return selected, rd.data
+
+    def _read_mux(
+        self, m: Module, words: dict[int, Value], arrays: list[tuple[Value, Value]]
+    ) -> None:
+        """``bus_rdata``: registers are read into a register, arrays from their read port."""
+        reg_data = Signal.like(self.bus_rdata, name="reg_rdata")
+        which = Signal(range(len(arrays) + 1), name="rdata_sel")
+        with m.Switch(self.bus_addr):
+            for addr, value in words.items():
+                with m.Case(addr):
+                    m.d.sync += reg_data.eq(value)
+            with m.Default():
+                m.d.sync += reg_data.eq(0)
+        m.d.sync += which.eq(0)
+        for i, (selected, _) in enumerate(arrays, start=1):
+            with m.If(selected):
+                m.d.sync += which.eq(i)
+        m.d.comb += self.bus_rdata.eq(reg_data)
+        with m.Switch(which):
+            for i, (_, data) in enumerate(arrays, start=1):
+                with m.Case(i):
+                    m.d.comb += self.bus_rdata.eq(data)
+
+
+def _or_zero(port: Value | None) -> Value:
+    return Value.cast(0) if port is None else port

@@ -1,0 +1,97 @@
+"""The lowering's output: a finite-state machine with datapath (FSMD), still over IR expressions.
+
+Each state lasts one clock cycle. In a state the datapath evaluates IR expressions over the
+registers (every scalar variable, loop variable and temporary is a register) and over the
+read data of memory ports that were addressed in the previous cycle (``port_data``), then at the
+clock edge commits the state's actions together and moves to the next state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._errors import Loc
+from ..ir._nodes import Expr, Sym
+from ..ir.types import AlloType, ArrayType
+
+__all__ = ["Branch", "Fsmd", "Goto", "Memory", "ReadPort", "SetReg", "State", "WritePort"]
+
+
+@dataclass(frozen=True)
+class SetReg:
+    """``sym <= value`` at the end of the cycle."""
+
+    sym: Sym
+    value: Expr
+
+
+@dataclass(frozen=True)
+class ReadPort:
+    """Present ``buf[indices]`` to the read port; the data arrive in the next cycle."""
+
+    buf: Sym
+    indices: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class WritePort:
+    """Write ``value`` to ``buf[indices]`` at the end of the cycle."""
+
+    buf: Sym
+    indices: tuple[Expr, ...]
+    value: Expr
+
+
+@dataclass(frozen=True)
+class Goto:
+    target: int
+
+
+@dataclass(frozen=True)
+class Branch:
+    """Go to ``then`` if ``cond`` (a ``bool`` expression) holds in this cycle, else ``orelse``."""
+
+    cond: Expr
+    then: int
+    orelse: int
+
+
+@dataclass(frozen=True)
+class State:
+    """One cycle. ``port_data`` binds temporaries to the read data of an array's port."""
+
+    actions: tuple[SetReg | ReadPort | WritePort, ...]
+    next: Goto | Branch | None  # None: the run ends after this cycle
+    port_data: tuple[tuple[Sym, Sym], ...]
+    loc: Loc | None
+
+
+@dataclass(frozen=True)
+class Memory:
+    """An array the kernel accesses: a local memory, or an external port group ``port``."""
+
+    sym: Sym
+    type: ArrayType
+    port: str | None  # external port group name, or None for a memory inside the kernel
+    init: np.ndarray | None  # raw contents of a read-only local memory
+
+
+@dataclass(frozen=True)
+class Fsmd:
+    """A lowered kernel: states (``entry`` first), registers, memories and its interface.
+
+    ``scalar_params`` and ``results`` map registers to the ports named in docs/interface.md.
+    """
+
+    name: str
+    states: tuple[State, ...]
+    entry: int
+    registers: tuple[tuple[Sym, AlloType], ...]
+    memories: tuple[Memory, ...]
+    scalar_params: tuple[tuple[str, Sym, AlloType], ...]
+    results: tuple[tuple[str, Sym, AlloType], ...]
+    array_params: tuple[tuple[int, Memory], ...]
+    array_results: tuple[tuple[int, Memory], ...]
+    loc: Loc

@@ -1,0 +1,324 @@
+"""Kernel IR -> FSMD: a statically scheduled controller over the IR's datapath expressions.
+
+Statements run one after another. Within a statement, the loads are list-scheduled on the
+arrays' read ports (one read per port per cycle, one cycle of read latency, loads whose indices
+need other loads wait for their data); the arithmetic is combinational in the last cycle, where
+the statement commits (register update, memory write or branch). A loop costs one cycle to enter
+and one cycle per iteration for its latch (increment and test).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from .._errors import InternalError, Loc, LoweringError
+from ..ir._nodes import (
+    EXPR_TYPES,
+    Alloc,
+    ArrayRef,
+    Assign,
+    Binary,
+    Call,
+    Const,
+    ConstArray,
+    Decl,
+    Expr,
+    For,
+    Function,
+    If,
+    Load,
+    Module,
+    Return,
+    Store,
+    Sym,
+    Var,
+    While,
+    children,
+    walk,
+)
+from ..ir._visitor import StmtVisitor
+from ..ir.types import AlloType, ArrayType, UInt, index
+from ._fsmd import Branch, Fsmd, Goto, Memory, ReadPort, SetReg, State, WritePort
+from ._prepare import prepare
+
+__all__ = ["lower"]
+
+_BOOL = UInt(1)
+
+
+@dataclass
+class _Cycle:
+    actions: list[Any] = field(default_factory=list)
+    port_data: list[tuple[Sym, Sym]] = field(default_factory=list)
+
+
+def _loads_postorder(exprs: list[Expr]) -> list[Load]:
+    """Distinct loads of ``exprs``, every load after the loads in its indices."""
+    out: list[Load] = []
+
+    def visit(node: Any) -> None:
+        if isinstance(node, Load):
+            for i in node.indices:
+                visit(i)
+            if node not in out:
+                out.append(node)
+            return
+        for child in children(node):
+            visit(child)
+
+    for e in exprs:
+        visit(e)
+    return out
+
+
+def _top_loads(exprs: list[Expr] | tuple[Expr, ...]) -> list[Load]:
+    """Loads of ``exprs`` that are not inside another load's indices."""
+    out: list[Load] = []
+
+    def visit(node: Any) -> None:
+        if isinstance(node, Load):
+            if node not in out:
+                out.append(node)
+            return
+        for child in children(node):
+            visit(child)
+
+    for e in exprs:
+        visit(e)
+    return out
+
+
+def _substitute(expr: Expr, temps: dict[Load, Sym]) -> Expr:
+    """``expr`` with every load replaced by (a variable of) its temporary."""
+    if isinstance(expr, Load):
+        return Var(temps[expr], expr.type, expr.loc)
+    changes: dict[str, Any] = {}
+    for f in fields(expr):
+        value = getattr(expr, f.name)
+        if isinstance(value, EXPR_TYPES):
+            changes[f.name] = _substitute(value, temps)
+        elif isinstance(value, tuple) and value and isinstance(value[0], EXPR_TYPES):
+            changes[f.name] = tuple(_substitute(v, temps) for v in value)
+    return replace(expr, **changes) if changes else expr
+
+
+class _Lowering(StmtVisitor):
+    def __init__(self, fn: Function, memories: dict[Sym, Memory]) -> None:
+        self.fn = fn
+        self.memories = memories
+        self.states: list[State | None] = []
+        self.registers: dict[Sym, AlloType] = {}
+        self.results: list[tuple[str, Sym, AlloType]] = []
+        self.succ = -1
+
+    # -- states ----------------------------------------------------------------------------
+    def reserve(self, n: int = 1) -> list[int]:
+        ids = list(range(len(self.states), len(self.states) + n))
+        self.states.extend([None] * n)
+        return ids
+
+    def emit(
+        self,
+        cycles: list[_Cycle],
+        nxt: Goto | Branch | None,
+        loc: Loc,
+        ids: list[int] | None = None,
+    ) -> int:
+        ids = ids or self.reserve(len(cycles))
+        for k, cycle in enumerate(cycles):
+            step = nxt if k == len(cycles) - 1 else Goto(ids[k + 1])
+            self.states[ids[k]] = State(tuple(cycle.actions), step, tuple(cycle.port_data), loc)
+        return ids[0]
+
+    def stage(self, exprs: list[Expr]) -> tuple[list[_Cycle], list[Expr]]:
+        """Schedule the loads of ``exprs``; return the cycles and ``exprs`` over temporaries."""
+        loads = _loads_postorder(exprs)
+        issue: dict[Load, int] = {}
+        ready: dict[Load, int] = {}
+        busy: set[tuple[Sym, int]] = set()
+        for load in loads:
+            cycle = max((ready[d] for d in _top_loads(load.indices)), default=0)
+            while (load.buf, cycle) in busy:  # one read per port and cycle
+                cycle += 1
+            busy.add((load.buf, cycle))
+            issue[load], ready[load] = cycle, cycle + 1
+        final = max(ready.values(), default=0)
+        needed: dict[Load, set[int]] = {load: set() for load in loads}
+        for load in loads:
+            for dep in _top_loads(load.indices):
+                needed[dep].add(issue[load])
+        for load in _top_loads(exprs):
+            needed[load].add(final)
+        cycles = [_Cycle() for _ in range(final + 1)]
+        temps = {load: Sym(f"{load.buf.name}_rd") for load in loads}
+        for load in loads:
+            sym = temps[load]
+            self.registers[sym] = load.type
+            idx = tuple(_substitute(i, temps) for i in load.indices)
+            cycles[issue[load]].actions.append(ReadPort(load.buf, idx))
+            cycles[ready[load]].port_data.append((sym, load.buf))
+            if any(c > ready[load] for c in needed[load]):  # keep the data for later cycles
+                cycles[ready[load]].actions.append(SetReg(sym, Var(sym, load.type, load.loc)))
+        return cycles, [_substitute(e, temps) for e in exprs]
+
+    def block(self, stmts: tuple, succ: int) -> int:
+        entry = succ
+        for stmt in reversed(stmts):
+            self.succ = entry
+            entry = self.visit(stmt)
+        return entry
+
+    # -- statements ------------------------------------------------------------------------
+    def visit_Decl(self, s: Decl) -> int:
+        self.registers[s.sym] = s.type
+        if s.init is None:
+            return self.succ
+        return self.assign(s.sym, s.init, s.loc)
+
+    def visit_Assign(self, s: Assign) -> int:
+        return self.assign(s.sym, s.value, s.loc)
+
+    def assign(self, sym: Sym, value: Expr, loc: Loc) -> int:
+        cycles, (v,) = self.stage([value])
+        cycles[-1].actions.append(SetReg(sym, v))
+        return self.emit(cycles, Goto(self.succ), loc)
+
+    def visit_Store(self, s: Store) -> int:
+        cycles, exprs = self.stage([*s.indices, s.value])
+        cycles[-1].actions.append(WritePort(s.buf, tuple(exprs[:-1]), exprs[-1]))
+        return self.emit(cycles, Goto(self.succ), s.loc)
+
+    def visit_Alloc(self, s: Alloc) -> int:
+        return self.succ  # initialisation was expanded into loops by `prepare`
+
+    def visit_If(self, s: If) -> int:
+        succ = self.succ
+        then = self.block(s.then, succ)
+        orelse = self.block(s.orelse, succ)
+        cycles, (cond,) = self.stage([s.cond])
+        return self.emit(cycles, Branch(cond, then, orelse), s.loc)
+
+    def visit_While(self, s: While) -> int:
+        succ = self.succ
+        cycles, (cond,) = self.stage([s.cond])
+        ids = self.reserve(len(cycles))
+        body = self.block(s.body, ids[0])
+        return self.emit(cycles, Branch(cond, body, succ), s.loc, ids)
+
+    def visit_For(self, s: For) -> int:
+        succ = self.succ
+        self.registers[s.var] = index
+        hi = s.hi
+        cycles, (lo, hi_now) = self.stage([s.lo, s.hi])
+        if not isinstance(s.hi, Const):
+            bound = Sym(f"{s.var.name}_hi")
+            self.registers[bound] = index
+            cycles[-1].actions.append(SetReg(bound, hi_now))
+            hi = Var(bound, index, s.loc)
+        cmp = "lt" if s.step > 0 else "gt"
+        (latch,) = self.reserve()
+        body = self.block(s.body, latch)
+        var = Var(s.var, index, s.loc)
+        nxt = Binary("add", var, Const(s.step, index, s.loc), index, s.loc)
+        self.states[latch] = State(
+            (SetReg(s.var, nxt),), Branch(Binary(cmp, nxt, hi, _BOOL, s.loc), body, succ), (), s.loc
+        )
+        cycles[-1].actions.append(SetReg(s.var, lo))
+        enter = Binary(cmp, lo, hi_now, _BOOL, s.loc)
+        return self.emit(cycles, Branch(enter, body, succ), s.loc)
+
+    def visit_Call(self, s: Call) -> int:
+        raise LoweringError(
+            f"calls of other kernels (`{s.callee.name}`) are not lowered to RTL yet",
+            s.loc,
+            "inline the callee by hand for RTL targets, or use the numpy target",
+        )
+
+    def visit_Return(self, s: Return) -> int:
+        scalars = [(n, v) for n, v in enumerate(s.values) if not isinstance(v, ArrayRef)]
+        if not scalars:
+            return self.succ
+        cycles, values = self.stage([v for _, v in scalars])
+        single = len(s.values) == 1
+        for (n, original), value in zip(scalars, values):
+            sym = Sym("result" if single else f"result{n}")
+            self.registers[sym] = original.type
+            self.results.append((sym.name, sym, original.type))
+            cycles[-1].actions.append(SetReg(sym, value))
+        return self.emit(cycles, Goto(self.succ), s.loc)
+
+
+def _check_no_floats(fn: Function) -> None:
+    for node in walk(fn):
+        t = getattr(node, "type", None)
+        t = t.dtype if isinstance(t, ArrayType) else t
+        if t is not None and getattr(t, "is_float", False):
+            raise LoweringError(
+                f"floating point ({t}) is not supported on RTL targets yet",
+                getattr(node, "loc", fn.loc),
+                "use integer or Fixed types, or build for the numpy target",
+            )
+
+
+def _memories(fn: Function) -> tuple[dict[Sym, Memory], list, list]:
+    """Every array: parameters and returned locals are external ports, others local memories."""
+    memories: dict[Sym, Memory] = {}
+    params: list[tuple[int, Memory]] = []
+    results: list[tuple[int, Memory]] = []
+    returned: dict[Sym, int] = {}
+    last = fn.body[-1] if fn.body else None
+    if isinstance(last, Return):
+        returned = {v.sym: n for n, v in enumerate(last.values) if isinstance(v, ArrayRef)}
+    for n, p in enumerate(fn.params):
+        if isinstance(p.type, ArrayType):
+            if p.sym in returned:
+                raise LoweringError(
+                    f"returning the argument array `{p.sym.name}` is not lowered to RTL yet",
+                    last.loc,  # type: ignore[union-attr]
+                    "write the result into a local array and return that",
+                )
+            memories[p.sym] = Memory(p.sym, p.type, p.sym.name, None)
+            params.append((n, memories[p.sym]))
+    single = isinstance(last, Return) and len(last.values) == 1
+    for node in walk(fn):
+        if isinstance(node, Alloc):
+            if node.sym in returned:
+                k = returned[node.sym]
+                port = "result" if single else f"result{k}"
+                memories[node.sym] = Memory(node.sym, node.type, port, None)
+                results.append((k, memories[node.sym]))
+            else:
+                init = node.init.data if isinstance(node.init, ConstArray) else None
+                memories[node.sym] = Memory(node.sym, node.type, None, init)
+    return memories, params, results
+
+
+def lower(module: Module) -> Fsmd:
+    """Lower the top kernel of ``module`` to an FSMD."""
+    fn = prepare(module.top_func)
+    _check_no_floats(fn)
+    memories, array_params, array_results = _memories(fn)
+    low = _Lowering(fn, memories)
+    (done,) = low.reserve()
+    low.states[done] = State((), None, (), fn.loc)
+    entry = low.block(fn.body, done)
+    scalar_params = []
+    for p in fn.params:
+        if not isinstance(p.type, ArrayType):
+            scalar_params.append((p.sym.name, p.sym, p.type))
+            low.registers[p.sym] = p.type
+    if any(state is None for state in low.states):
+        raise InternalError("lowering left a state undefined", fn.loc)
+    return Fsmd(
+        name=fn.sym.name,
+        states=tuple(low.states),  # type: ignore[arg-type]
+        entry=entry,
+        registers=tuple(low.registers.items()),
+        memories=tuple(memories.values()),
+        scalar_params=tuple(scalar_params),
+        results=tuple(low.results),
+        array_params=tuple(array_params),
+        array_results=tuple(array_results),
+        loc=fn.loc,
+    )
