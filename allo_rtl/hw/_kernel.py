@@ -13,7 +13,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..ir._nodes import Expr, Sym
 from ..ir.types import ArrayType
-from ..lowering import Branch, Fsmd, Goto, ReadPort, SetReg, WritePort
+from ..lowering import Branch, CallStart, Fsmd, Goto, ReadPort, SetReg, WaitCall, WritePort
 from ._datapath import Datapath, shape_of
 from ._info import ArrayPortInfo, KernelInfo, ScalarPortInfo
 
@@ -61,7 +61,8 @@ class KernelComponent(wiring.Component):
     def elaborate(self, platform: object) -> Module:
         m = Module()
         regs = {sym: Signal(shape_of(t), name=sym.name) for sym, t in self.fsmd.registers}
-        ports = self._memories(m)
+        ports = self._ports = self._memories(m)
+        self._regs = regs
         bound: dict[Sym, Value] = {}
 
         def lookup(sym: Sym) -> Value:
@@ -69,6 +70,7 @@ class KernelComponent(wiring.Component):
 
         datapath = Datapath(lookup)
         fsmd = self.fsmd
+        self._instances = self._callees(m, ports)
         names = [f"s{n}_line{s.loc.line if s.loc else 0}" for n, s in enumerate(fsmd.states)]
         m.d.comb += self.busy.eq(0)
         with m.FSM(name="control") as fsm:
@@ -105,6 +107,19 @@ class KernelComponent(wiring.Component):
                 ports[mem.sym] = (_ExternalRead(group, mem.type), _ExternalWrite(group), mem.type)
         return ports
 
+    def _callees(self, m: Module, ports: dict) -> dict[str, KernelComponent]:
+        """One sub-kernel per call site; its read data always see the caller's arrays."""
+        instances = {}
+        for name, sub in self.fsmd.callees:
+            instances[name] = m.submodules[name] = KernelComponent(sub)
+        for state in self.fsmd.states:
+            if isinstance(state.next, WaitCall):
+                inst = instances[state.next.instance]
+                for port, buf in state.next.arrays:
+                    group = getattr(inst, _port_name(port))
+                    m.d.comb += group.rd_data.eq(ports[buf][0].data)
+        return instances
+
     def _on_start(self, m: Module, regs: dict[Sym, Signal]) -> None:
         params = {sym for _, sym, _ in self.fsmd.scalar_params}
         for name, sym, _ in self.fsmd.scalar_params:
@@ -119,6 +134,11 @@ class KernelComponent(wiring.Component):
         elif isinstance(action, ReadPort):
             read, _, t = ports[action.buf]
             m.d.comb += [read.addr.eq(_address(action.indices, t, datapath)), read.en.eq(1)]
+        elif isinstance(action, CallStart):
+            inst = self._instances[action.instance]
+            m.d.comb += inst.start.eq(1)
+            for port, value in action.scalars:
+                m.d.comb += getattr(inst, _port_name(port)).eq(datapath(value))
         elif isinstance(action, WritePort):
             _, write, t = ports[action.buf]
             m.d.comb += [
@@ -133,11 +153,30 @@ class KernelComponent(wiring.Component):
             m.next = "IDLE"
         elif isinstance(nxt, Goto):
             m.next = names[nxt.target]
+        elif isinstance(nxt, WaitCall):
+            self._wait(m, nxt, names)
         elif isinstance(nxt, Branch):
             with m.If(datapath(nxt.cond)):
                 m.next = names[nxt.then]
             with m.Else():
                 m.next = names[nxt.orelse]
+
+    def _wait(self, m: Module, nxt: WaitCall, names: list[str]) -> None:
+        inst = self._instances[nxt.instance]
+        for port, buf in nxt.arrays:
+            group = getattr(inst, _port_name(port))
+            read, write, _ = self._ports[buf]
+            m.d.comb += [
+                read.addr.eq(group.rd_addr),
+                read.en.eq(group.rd_en),
+                write.addr.eq(group.wr_addr),
+                write.data.eq(group.wr_data),
+                write.en.eq(group.wr_en),
+            ]
+        with m.If(inst.done):
+            for sym, port in nxt.results:
+                m.d.sync += self._regs[sym].eq(getattr(inst, _port_name(port)))
+            m.next = names[nxt.then]
 
     def __call__(self, *args: object) -> object:  # pragma: no cover - guard against misuse
         raise TypeError("a KernelComponent is hardware; build a simulator target to run it")

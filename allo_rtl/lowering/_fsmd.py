@@ -16,7 +16,10 @@ from .._errors import Loc
 from ..ir._nodes import Expr, Sym
 from ..ir.types import AlloType, ArrayType
 
-__all__ = ["Branch", "Fsmd", "Goto", "Memory", "ReadPort", "SetReg", "State", "WritePort"]
+__all__ = [
+    "Branch", "CallStart", "Fsmd", "Goto", "Memory", "ReadPort", "SetReg", "State", "WaitCall",
+    "WritePort",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,28 @@ class WritePort:
 
 
 @dataclass(frozen=True)
+class CallStart:
+    """Pulse ``start`` of sub-kernel instance ``instance`` with its scalar inputs."""
+
+    instance: str
+    callee: str
+    scalars: tuple[tuple[str, Expr], ...]  # callee input port, value
+
+
+@dataclass(frozen=True)
+class WaitCall:
+    """Stay in this state until ``instance`` is done, then latch its scalar results and go on.
+
+    While waiting, the instance drives the ports of the caller's arrays it was given.
+    """
+
+    instance: str
+    arrays: tuple[tuple[str, Sym], ...]  # callee port group, caller array
+    results: tuple[tuple[Sym, str], ...]  # caller register, callee output port
+    then: int
+
+
+@dataclass(frozen=True)
 class Goto:
     target: int
 
@@ -62,8 +87,8 @@ class Branch:
 class State:
     """One cycle. ``port_data`` binds temporaries to the read data of an array's port."""
 
-    actions: tuple[SetReg | ReadPort | WritePort, ...]
-    next: Goto | Branch | None  # None: the run ends after this cycle
+    actions: tuple[SetReg | ReadPort | WritePort | CallStart, ...]
+    next: Goto | Branch | WaitCall | None  # None: the run ends after this cycle
     port_data: tuple[tuple[Sym, Sym], ...]
     loc: Loc | None
 
@@ -95,3 +120,4 @@ class Fsmd:
     array_params: tuple[tuple[int, Memory], ...]
     array_results: tuple[tuple[int, Memory], ...]
     loc: Loc
+    callees: tuple[tuple[str, Fsmd], ...] = ()  # instance name, lowered callee

@@ -39,7 +39,18 @@ from ..ir._nodes import (
 )
 from ..ir._visitor import StmtVisitor
 from ..ir.types import AlloType, ArrayType, UInt, index
-from ._fsmd import Branch, Fsmd, Goto, Memory, ReadPort, SetReg, State, WritePort
+from ._fsmd import (
+    Branch,
+    CallStart,
+    Fsmd,
+    Goto,
+    Memory,
+    ReadPort,
+    SetReg,
+    State,
+    WaitCall,
+    WritePort,
+)
 from ._prepare import prepare
 
 __all__ = ["lower"]
@@ -104,9 +115,11 @@ def _substitute(expr: Expr, temps: dict[Load, Sym]) -> Expr:
 
 
 class _Lowering(StmtVisitor):
-    def __init__(self, fn: Function, memories: dict[Sym, Memory]) -> None:
+    def __init__(self, fn: Function, module: Module, cache: dict[str, Fsmd]) -> None:
         self.fn = fn
-        self.memories = memories
+        self.module = module
+        self.cache = cache
+        self.callees: list[tuple[str, Fsmd]] = []
         self.states: list[State | None] = []
         self.registers: dict[Sym, AlloType] = {}
         self.results: list[tuple[str, Sym, AlloType]] = []
@@ -208,7 +221,7 @@ class _Lowering(StmtVisitor):
 
     def visit_For(self, s: For) -> int:
         succ = self.succ
-        self.registers[s.var] = index
+        self.registers[s.var] = _counter_type(s)
         hi = s.hi
         cycles, (lo, hi_now) = self.stage([s.lo, s.hi])
         if not isinstance(s.hi, Const):
@@ -229,11 +242,37 @@ class _Lowering(StmtVisitor):
         return self.emit(cycles, Branch(enter, body, succ), s.loc)
 
     def visit_Call(self, s: Call) -> int:
-        raise LoweringError(
-            f"calls of other kernels (`{s.callee.name}`) are not lowered to RTL yet",
-            s.loc,
-            "inline the callee by hand for RTL targets, or use the numpy target",
-        )
+        callee = self.module.func(s.callee)
+        sub = _lower_function(callee, self.module, self.cache)
+        instance = f"{callee.sym.name}_{len(self.callees)}"
+        self.callees.append((instance, sub))
+        scalars: list[tuple[str, Expr]] = []
+        arrays: list[tuple[str, Sym]] = []
+        for arg, param in zip(s.args, callee.params):
+            if isinstance(arg, ArrayRef):
+                arrays.append((param.sym.name, arg.sym))
+            else:
+                scalars.append((param.sym.name, arg))
+        results: list[tuple[Sym, str]] = []
+        for k, (sym, t) in enumerate(zip(s.results, callee.returns)):
+            port = "result" if len(callee.returns) == 1 else f"result{k}"
+            if isinstance(t, ArrayType):
+                arrays.append((port, sym))
+            else:
+                results.append((sym, port))
+        if len({buf for _, buf in arrays}) != len(arrays):
+            raise LoweringError(
+                f"the call of `{callee.sym.name}` passes one array twice; not lowered to RTL yet",
+                s.loc,
+                "pass a copy of the array as the second argument",
+            )
+        cycles, values = self.stage([v for _, v in scalars])
+        start = CallStart(instance, sub.name, tuple((p, v) for (p, _), v in zip(scalars, values)))
+        cycles[-1].actions.append(start)
+        (wait,) = self.reserve()
+        done = WaitCall(instance, tuple(arrays), tuple(results), self.succ)
+        self.states[wait] = State((), done, (), s.loc)
+        return self.emit(cycles, Goto(wait), s.loc)
 
     def visit_Return(self, s: Return) -> int:
         scalars = [(n, v) for n, v in enumerate(s.values) if not isinstance(v, ArrayRef)]
@@ -247,6 +286,21 @@ class _Lowering(StmtVisitor):
             self.results.append((sym.name, sym, original.type))
             cycles[-1].actions.append(SetReg(sym, value))
         return self.emit(cycles, Goto(self.succ), s.loc)
+
+
+def _counter_type(s: For) -> AlloType:
+    """The narrowest register for the loop variable: constant bounds give an unsigned counter
+    just wide enough for the values the loop body sees (the exit value is never stored)."""
+    if not (isinstance(s.lo, Const) and isinstance(s.hi, Const)):
+        return index
+    lo, hi, step = int(s.lo.value), int(s.hi.value), s.step
+    trips = max(0, -((lo - hi) // step)) if step > 0 else max(0, -((hi - lo) // -step))
+    if trips == 0:
+        return UInt(1)
+    last = lo + (trips - 1) * step
+    if min(lo, last) < 0:
+        return index
+    return UInt(max(1, max(lo, last).bit_length()))
 
 
 def _check_no_floats(fn: Function) -> None:
@@ -294,12 +348,18 @@ def _memories(fn: Function) -> tuple[dict[Sym, Memory], list, list]:
     return memories, params, results
 
 
-def lower(module: Module) -> Fsmd:
-    """Lower the top kernel of ``module`` to an FSMD."""
-    fn = prepare(module.top_func)
+def _lower_function(fn: Function, module: Module, cache: dict[str, Fsmd]) -> Fsmd:
+    name = fn.sym.name
+    if name not in cache:
+        cache[name] = _lower_one(fn, module, cache)
+    return cache[name]
+
+
+def _lower_one(fn: Function, module: Module, cache: dict[str, Fsmd]) -> Fsmd:
+    fn = prepare(fn)
     _check_no_floats(fn)
     memories, array_params, array_results = _memories(fn)
-    low = _Lowering(fn, memories)
+    low = _Lowering(fn, module, cache)
     (done,) = low.reserve()
     low.states[done] = State((), None, (), fn.loc)
     entry = low.block(fn.body, done)
@@ -321,4 +381,10 @@ def lower(module: Module) -> Fsmd:
         array_params=tuple(array_params),
         array_results=tuple(array_results),
         loc=fn.loc,
+        callees=tuple(low.callees),
     )
+
+
+def lower(module: Module) -> Fsmd:
+    """Lower the top kernel of ``module`` (and, as sub-FSMDs, the kernels it calls)."""
+    return _lower_function(module.top_func, module, {})
