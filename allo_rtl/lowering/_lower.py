@@ -237,9 +237,26 @@ class _Lowering(StmtVisitor):
         self.states[latch] = State(
             (SetReg(s.var, nxt),), Branch(Binary(cmp, nxt, hi, _BOOL, s.loc), body, succ), (), s.loc
         )
+        self.merge_latch(latch)
         cycles[-1].actions.append(SetReg(s.var, lo))
         enter = Binary(cmp, lo, hi_now, _BOOL, s.loc)
         return self.emit(cycles, Branch(enter, body, succ), s.loc)
+
+    def merge_latch(self, latch: int) -> None:
+        """Fold the latch (increment and test) into the body's last state(s), saving a cycle
+        per iteration. The actions of a state commit together, so the body still sees the old
+        loop variable; the latch's reads happen in that same cycle, after no other change."""
+        body_ends = [n for n, st in enumerate(self.states) if st is not None and st.next == Goto(latch)]
+        latch_state = self.states[latch]
+        assert latch_state is not None
+        for n in body_ends:
+            if n == latch:
+                continue
+            st = self.states[n]
+            assert st is not None
+            self.states[n] = State(
+                st.actions + latch_state.actions, latch_state.next, st.port_data, st.loc
+            )
 
     def visit_Call(self, s: Call) -> int:
         callee = self.module.func(s.callee)
