@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m allo_rtl check examples/gemm.py
+	$(PY) -m allo_rtl check examples/gemm.py --target numpy --target verilator
 
 test: $(STAMP)
 	$(PY) -m pytest -n auto -q

@@ -25,9 +25,11 @@ from ._errors import (
     KernelNameError,
     KernelSyntaxError,
     KernelTypeError,
+    LoweringError,
     ScheduleError,
 )
-from ._schedule import BufferHandle, LoopHandle, Schedule, customize, register_target
+from ._schedule import BufferHandle, LoopHandle, Schedule, customize
+from ._targets import register_builtin_targets
 from .frontend._lang import (
     Partition,
     abs,
@@ -45,12 +47,11 @@ from .frontend._lang import (
     tanh,
 )
 from .reference import NumPyModule
+from .sim import RTLModule, SimulationError, ToolNotFound
 
 __version__ = "0.1.0.dev0"
 
-register_target("numpy", lambda schedule: NumPyModule(schedule.module))
-# Allo's CPU simulation target is "llvm"; Allo code that names it runs on the NumPy target.
-register_target("llvm", lambda schedule: NumPyModule(schedule.module))
+register_builtin_targets()
 
 __all__ = [
     "AlloRTLError",
@@ -63,10 +64,14 @@ __all__ = [
     "KernelSyntaxError",
     "KernelTypeError",
     "LoopHandle",
+    "LoweringError",
     "NumPyModule",
     "Partition",
+    "RTLModule",
     "Schedule",
     "ScheduleError",
+    "SimulationError",
+    "ToolNotFound",
     "abs",
     "cos",
     "customize",

@@ -110,22 +110,32 @@ def cmd_check(args: argparse.Namespace) -> int:
     rng = np.random.default_rng(args.seed)
     inputs = [_random_value(p.type, rng) for p in fn.params]
     print(f"kernel {fn.sym.name}({', '.join(f'{p.sym.name}: {p.type}' for p in fn.params)})")
+    reference = getattr(module, "reference", None)
+    expected = None
+    if reference is not None:
+        expected = reference(*[np.copy(x) if isinstance(x, np.ndarray) else x for x in inputs])
+    failed = False
+    for target in args.target or ["numpy"]:
+        failed |= not _check_target(s, target, inputs, expected)
+    return 1 if failed else 0
+
+
+def _check_target(s: Schedule, target: str, inputs: list[Any], expected: Any) -> bool:
     start = time.perf_counter()
-    mod = s.build(target=args.target)
+    mod = s.build(target=target)
     built = time.perf_counter()
     copies = [np.copy(x) if isinstance(x, np.ndarray) else x for x in inputs]
     result = mod(*copies)
     ran = time.perf_counter()
-    print(f"target {args.target}: built in {built - start:.3f} s, ran in {ran - built:.3f} s")
-    reference = getattr(module, "reference", None)
-    if reference is None:
-        print("result check: skipped (the file defines no `reference` function)")
-        return 0
-    expected = reference(*[np.copy(x) if isinstance(x, np.ndarray) else x for x in inputs])
-    got = result if result is not None else copies
-    ok, detail = _compare(got, expected)
-    print(f"result check against reference(): {'PASS' if ok else 'FAIL'} ({detail})")
-    return 0 if ok else 1
+    cycles = getattr(mod, "cycles", None)
+    extra = f", {cycles} cycles" if cycles is not None else ""
+    print(f"target {target}: built in {built - start:.3f} s, ran in {ran - built:.3f} s{extra}")
+    if expected is None:
+        print("  result check: skipped (the file defines no `reference` function)")
+        return True
+    ok, detail = _compare(result if result is not None else copies, expected)
+    print(f"  result check against reference(): {'PASS' if ok else 'FAIL'} ({detail})")
+    return ok
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -138,7 +148,11 @@ def _parser() -> argparse.ArgumentParser:
         "on random inputs and compare the result with the file's `reference` function.",
     )
     check.add_argument("file", metavar="FILE.py[:OBJECT]")
-    check.add_argument("--target", default="numpy", help="build target (default: numpy)")
+    check.add_argument(
+        "--target",
+        action="append",
+        help="build target, repeatable: numpy, verilator, icarus (default: numpy)",
+    )
     check.add_argument("--seed", type=int, default=1, help="random input seed (default: 1)")
     check.set_defaults(func=cmd_check)
     return parser

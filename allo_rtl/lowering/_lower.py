@@ -246,7 +246,9 @@ class _Lowering(StmtVisitor):
         """Fold the latch (increment and test) into the body's last state(s), saving a cycle
         per iteration. The actions of a state commit together, so the body still sees the old
         loop variable; the latch's reads happen in that same cycle, after no other change."""
-        body_ends = [n for n, st in enumerate(self.states) if st is not None and st.next == Goto(latch)]
+        body_ends = [
+            n for n, st in enumerate(self.states) if st is not None and st.next == Goto(latch)
+        ]
         latch_state = self.states[latch]
         assert latch_state is not None
         for n in body_ends:
