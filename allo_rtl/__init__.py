@@ -47,11 +47,22 @@ from .frontend._lang import (
     tanh,
 )
 from .reference import NumPyModule
-from .sim import RTLModule, SimulationError, ToolNotFound
 
 __version__ = "0.1.0.dev0"
 
 register_builtin_targets()
+
+_LAZY = {"RTLModule", "SimulationError", "ToolNotFound"}
+
+
+def __getattr__(name: str) -> object:
+    # the simulation stage imports Amaranth and cocotb: load it only when it is used
+    if name in _LAZY:
+        from . import sim
+
+        return getattr(sim, name)
+    raise AttributeError(f"module 'allo_rtl' has no attribute {name!r}")
+
 
 __all__ = [
     "AlloRTLError",

@@ -12,29 +12,35 @@ from __future__ import annotations
 from typing import Any
 
 from ._schedule import Schedule, register_target
-from .hw import KernelComponent
-from .lowering import lower
 from .reference import NumPyModule
-from .sim import RTLModule
-from .verilog import VerilogDesign, build_verilog
+
+# The RTL stages are imported when a build needs them: the simulator process imports allo_rtl
+# for every run, and Amaranth's import costs time there.
 
 __all__ = ["register_builtin_targets"]
 
 
-def build_amaranth(schedule: Schedule) -> KernelComponent:
-    """Lower the schedule's top kernel to an Amaranth component."""
+def build_amaranth(schedule: Schedule) -> Any:
+    """Lower the schedule's top kernel to an Amaranth component (``KernelComponent``)."""
+    from .hw import KernelComponent
+    from .lowering import lower
+
     return KernelComponent(lower(schedule.module))
 
 
-def build_design(schedule: Schedule, **options: Any) -> VerilogDesign:
-    """The kernel and its shell as Verilog (options: ``word_bits``, ``emit_src``)."""
+def build_design(schedule: Schedule, **options: Any) -> Any:
+    """The kernel and its shell as a ``VerilogDesign`` (options: ``word_bits``, ``emit_src``)."""
+    from .verilog import build_verilog
+
     component = build_amaranth(schedule)
     return build_verilog(component, component.info, schedule.module, **options)
 
 
 def _simulator(name: str) -> Any:
-    def build(schedule: Schedule, **options: Any) -> RTLModule:
-        """Options: ``trace``, ``max_cycles``, ``word_bits``."""
+    def build(schedule: Schedule, **options: Any) -> Any:
+        """An ``RTLModule``. Options: ``trace``, ``max_cycles``, ``word_bits``."""
+        from .sim import RTLModule
+
         word_bits = options.pop("word_bits", None)
         design = build_design(schedule, word_bits=word_bits)
         return RTLModule(design, design.info, schedule.module, simulator=name, **options)

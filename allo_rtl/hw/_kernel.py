@@ -211,13 +211,39 @@ def _address(indices: tuple[Expr, ...], t: ArrayType, datapath: Datapath) -> Val
     return total[:abits]
 
 
+def usage(fsmd: Fsmd) -> dict[Sym, tuple[bool, bool]]:
+    """Whether the kernel (or a kernel it calls) reads and writes each of its arrays."""
+    out: dict[Sym, tuple[bool, bool]] = {m.sym: (False, False) for m in fsmd.memories}
+    callees = dict(fsmd.callees)
+
+    def mark(sym: Sym, read: bool, written: bool) -> None:
+        r, w = out[sym]
+        out[sym] = (r or read, w or written)
+
+    for state in fsmd.states:
+        for action in state.actions:
+            if isinstance(action, ReadPort):
+                mark(action.buf, True, False)
+            elif isinstance(action, WritePort):
+                mark(action.buf, False, True)
+        if isinstance(state.next, WaitCall):
+            sub = callees[state.next.instance]
+            sub_usage = usage(sub)
+            by_port = {m.port: sub_usage[m.sym] for m in sub.memories if m.port is not None}
+            for port, buf in state.next.arrays:
+                mark(buf, *by_port[port])
+    return out
+
+
 def _info(fsmd: Fsmd) -> KernelInfo:
     params, returns = [], []
+    used = usage(fsmd)
     arrays = [
-        ArrayPortInfo(_port_name(m.port), m.type, i, None, True, True) for i, m in fsmd.array_params
+        ArrayPortInfo(_port_name(m.port), m.type, i, None, *used[m.sym])
+        for i, m in fsmd.array_params
     ]
     arrays += [
-        ArrayPortInfo(_port_name(m.port), m.type, None, k, True, True)
+        ArrayPortInfo(_port_name(m.port), m.type, None, k, *used[m.sym])
         for k, m in fsmd.array_results
     ]
     scalar_in = tuple(ScalarPortInfo(_port_name(n), t) for n, _, t in fsmd.scalar_params)
