@@ -64,14 +64,43 @@ class _Cycle:
     port_data: list[tuple[Sym, Sym]] = field(default_factory=list)
 
 
-def _loads_postorder(exprs: list[Expr]) -> list[Load]:
-    """Distinct loads of ``exprs``, every load after the loads in its indices."""
-    out: list[Load] = []
+def _timed(node: Any) -> bool:
+    """Operations that take a cycle: loads (port latency) and multiplies (registered)."""
+    if isinstance(node, Load):
+        return True
+    return (
+        isinstance(node, Binary)
+        and node.op == "mul"
+        and not isinstance(node.lhs, Const)
+        and not isinstance(node.rhs, Const)
+    )
+
+
+def _operands(node: Any) -> tuple[Expr, ...]:
+    return node.indices if isinstance(node, Load) else (node.lhs, node.rhs)
+
+
+def _timed_postorder(exprs: list[Expr] | tuple[Expr, ...]) -> list[Any]:
+    """Distinct timed operations of ``exprs``, each after the ones in its operands."""
+    out: list[Any] = []
 
     def visit(node: Any) -> None:
-        if isinstance(node, Load):
-            for i in node.indices:
-                visit(i)
+        for child in children(node):
+            visit(child)
+        if _timed(node) and node not in out:
+            out.append(node)
+
+    for e in exprs:
+        visit(e)
+    return out
+
+
+def _top_timed(exprs: list[Expr] | tuple[Expr, ...]) -> list[Any]:
+    """Timed operations of ``exprs`` that are not inside another timed operation."""
+    out: list[Any] = []
+
+    def visit(node: Any) -> None:
+        if _timed(node):
             if node not in out:
                 out.append(node)
             return
@@ -83,26 +112,9 @@ def _loads_postorder(exprs: list[Expr]) -> list[Load]:
     return out
 
 
-def _top_loads(exprs: list[Expr] | tuple[Expr, ...]) -> list[Load]:
-    """Loads of ``exprs`` that are not inside another load's indices."""
-    out: list[Load] = []
-
-    def visit(node: Any) -> None:
-        if isinstance(node, Load):
-            if node not in out:
-                out.append(node)
-            return
-        for child in children(node):
-            visit(child)
-
-    for e in exprs:
-        visit(e)
-    return out
-
-
-def _substitute(expr: Expr, temps: dict[Load, Sym]) -> Expr:
-    """``expr`` with every load replaced by (a variable of) its temporary."""
-    if isinstance(expr, Load):
+def _substitute(expr: Expr, temps: dict[Any, Sym]) -> Expr:
+    """``expr`` with every timed operation replaced by (a variable of) its temporary."""
+    if expr in temps:
         return Var(temps[expr], expr.type, expr.loc)
     changes: dict[str, Any] = {}
     for f in fields(expr):
@@ -145,34 +157,41 @@ class _Lowering(StmtVisitor):
         return ids[0]
 
     def stage(self, exprs: list[Expr]) -> tuple[list[_Cycle], list[Expr]]:
-        """Schedule the loads of ``exprs``; return the cycles and ``exprs`` over temporaries."""
-        loads = _loads_postorder(exprs)
-        issue: dict[Load, int] = {}
-        ready: dict[Load, int] = {}
+        """List-schedule the timed operations of ``exprs`` (loads: one read per port and
+        cycle, data the next cycle; multiplies: result registered); return the cycles and
+        ``exprs`` rewritten over the temporaries that hold those results."""
+        ops = _timed_postorder(exprs)
+        issue: dict[Any, int] = {}
+        ready: dict[Any, int] = {}
         busy: set[tuple[Sym, int]] = set()
-        for load in loads:
-            cycle = max((ready[d] for d in _top_loads(load.indices)), default=0)
-            while (load.buf, cycle) in busy:  # one read per port and cycle
+        for op in ops:
+            cycle = max((ready[d] for d in _top_timed(_operands(op))), default=0)
+            while isinstance(op, Load) and (op.buf, cycle) in busy:
                 cycle += 1
-            busy.add((load.buf, cycle))
-            issue[load], ready[load] = cycle, cycle + 1
+            if isinstance(op, Load):
+                busy.add((op.buf, cycle))
+            issue[op], ready[op] = cycle, cycle + 1
         final = max(ready.values(), default=0)
-        needed: dict[Load, set[int]] = {load: set() for load in loads}
-        for load in loads:
-            for dep in _top_loads(load.indices):
-                needed[dep].add(issue[load])
-        for load in _top_loads(exprs):
-            needed[load].add(final)
+        needed: dict[Any, set[int]] = {op: set() for op in ops}
+        for op in ops:
+            for dep in _top_timed(_operands(op)):
+                needed[dep].add(issue[op])
+        for op in _top_timed(exprs):
+            needed[op].add(final)
         cycles = [_Cycle() for _ in range(final + 1)]
-        temps = {load: Sym(f"{load.buf.name}_rd") for load in loads}
-        for load in loads:
-            sym = temps[load]
-            self.registers[sym] = load.type
-            idx = tuple(_substitute(i, temps) for i in load.indices)
-            cycles[issue[load]].actions.append(ReadPort(load.buf, idx))
-            cycles[ready[load]].port_data.append((sym, load.buf))
-            if any(c > ready[load] for c in needed[load]):  # keep the data for later cycles
-                cycles[ready[load]].actions.append(SetReg(sym, Var(sym, load.type, load.loc)))
+        temps = {op: Sym(f"{op.buf.name}_rd" if isinstance(op, Load) else "product") for op in ops}
+        for op in ops:
+            sym = temps[op]
+            self.registers[sym] = op.type
+            if isinstance(op, Load):
+                idx = tuple(_substitute(i, temps) for i in op.indices)
+                cycles[issue[op]].actions.append(ReadPort(op.buf, idx))
+                cycles[ready[op]].port_data.append((sym, op.buf))
+                if any(c > ready[op] for c in needed[op]):  # keep the data for later cycles
+                    cycles[ready[op]].actions.append(SetReg(sym, Var(sym, op.type, op.loc)))
+            else:
+                lhs, rhs = _substitute(op.lhs, temps), _substitute(op.rhs, temps)
+                cycles[issue[op]].actions.append(SetReg(sym, replace(op, lhs=lhs, rhs=rhs)))
         return cycles, [_substitute(e, temps) for e in exprs]
 
     def block(self, stmts: tuple, succ: int) -> int:
