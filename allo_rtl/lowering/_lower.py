@@ -182,14 +182,15 @@ class _Lowering(StmtVisitor):
         temps = {op: Sym(f"{op.buf.name}_rd" if isinstance(op, Load) else "product") for op in ops}
         for op in ops:
             sym = temps[op]
-            self.registers[sym] = op.type
             if isinstance(op, Load):
                 idx = tuple(_substitute(i, temps) for i in op.indices)
                 cycles[issue[op]].actions.append(ReadPort(op.buf, idx))
                 cycles[ready[op]].port_data.append((sym, op.buf))
                 if any(c > ready[op] for c in needed[op]):  # keep the data for later cycles
+                    self.registers[sym] = op.type
                     cycles[ready[op]].actions.append(SetReg(sym, Var(sym, op.type, op.loc)))
             else:
+                self.registers[sym] = op.type
                 lhs, rhs = _substitute(op.lhs, temps), _substitute(op.rhs, temps)
                 cycles[issue[op]].actions.append(SetReg(sym, replace(op, lhs=lhs, rhs=rhs)))
         return cycles, [_substitute(e, temps) for e in exprs]
