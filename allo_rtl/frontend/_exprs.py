@@ -40,7 +40,7 @@ from ._env import MISSING, Env, KernelSource, consteval
 __all__ = ["Binding", "ExprBuilder", "int_literal_type"]
 
 BOOL = UInt(1)
-_BINOPS = {
+BINOPS = {
     ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.FloorDiv: "floordiv",
     ast.Mod: "mod", ast.Pow: "pow", ast.LShift: "shl", ast.RShift: "shr", ast.BitAnd: "and",
     ast.BitOr: "or", ast.BitXor: "xor",
@@ -269,7 +269,7 @@ class ExprBuilder:
 
     def expr_BinOp(self, node: ast.BinOp) -> Expr:
         lhs, rhs = self.operands(node.left, node.right)
-        return self.binary(_BINOPS[type(node.op)], lhs, rhs, node)
+        return self.binary(BINOPS[type(node.op)], lhs, rhs, node)
 
     def expr_UnaryOp(self, node: ast.UnaryOp) -> Expr:
         operand = self.scalar(self.expr(node.operand), node.operand)

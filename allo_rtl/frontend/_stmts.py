@@ -34,7 +34,7 @@ from ..ir._nodes import (
 )  # fmt: skip
 from ..ir.types import AlloType, ArrayType, UInt
 from ._env import Env, KernelSource, consteval, eval_type
-from ._exprs import BOOL, Binding, ExprBuilder
+from ._exprs import BINOPS, BOOL, Binding, ExprBuilder
 from ._loops import LoopsAndCalls
 
 if TYPE_CHECKING:
@@ -397,9 +397,7 @@ class StmtBuilder(LoopsAndCalls, ExprBuilder):
         return [Assign(binding.sym, value, self.loc(target))]
 
     def stmt_AugAssign(self, node: ast.AugAssign) -> list[Stmt]:
-        from ._exprs import _BINOPS
-
-        op = _BINOPS[type(node.op)]
+        op = BINOPS[type(node.op)]
         current = self.expr(node.target)
         if isinstance(current, ArrayRef):
             raise KernelTypeError(

@@ -178,9 +178,6 @@ class KernelComponent(wiring.Component):
                 m.d.sync += self._regs[sym].eq(getattr(inst, _port_name(port)))
             m.next = names[nxt.then]
 
-    def __call__(self, *args: object) -> object:  # pragma: no cover - guard against misuse
-        raise TypeError("a KernelComponent is hardware; build a simulator target to run it")
-
 
 class _ExternalRead:
     """The read half of an external array port group, shaped like a memory read port."""

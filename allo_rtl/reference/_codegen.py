@@ -38,9 +38,11 @@ from ..ir._nodes import (
     Unary,
     Var,
     While,
+    walk,
 )  # fmt: skip
 from ..ir._visitor import ExprVisitor, StmtVisitor
 from ..ir.types import AlloType, ArrayType, Float
+from ._runtime import make_float
 
 __all__ = ["generate"]
 
@@ -213,7 +215,7 @@ class _Exprs(ExprVisitor):
         if src.is_integer_like and dst.is_integer_like:
             shift = dst.fracs - src.fracs
             return self.wrap(self.gen.shift_code(code, shift), _scale(iv, shift), dst)
-        if dst.name in ("float32", "float64") and src.is_integer and _fits(iv, _F32_EXACT):
+        if dst.name in ("float32", "float64") and src.is_integer and _exact_in_float32(iv):
             return f"_np.{dst.name}({code})", None
         if src.is_float and dst.is_float and dst.bits > src.bits and dst.name != "bfloat16":
             return f"_np.{dst.name}({code})", None
@@ -254,7 +256,9 @@ class _Exprs(ExprVisitor):
         return (f"_bf16({code})" if e.type.name == "bfloat16" else code), None
 
 
-_F32_EXACT = type("Exact", (), {"min_raw": -(2**24), "max_raw": 2**24})()
+def _exact_in_float32(iv: Interval) -> bool:
+    """Integers in this interval convert to float32 (and float64) without rounding."""
+    return iv is not None and -(2**24) <= iv[0] and iv[1] <= 2**24
 
 
 class _FunctionGen(StmtVisitor):
@@ -283,8 +287,6 @@ class _FunctionGen(StmtVisitor):
         return self.const_ref(t, "t")
 
     def float_const(self, value: float, t: Float) -> str:
-        from ._runtime import make_float
-
         return self.const_ref(make_float(value, t), "f")
 
     def wrap_code(self, code: str, t: AlloType) -> str:
@@ -403,14 +405,10 @@ class _FunctionGen(StmtVisitor):
 
 
 def _scalar_locals(fn: Function) -> list[tuple[Sym, AlloType]]:
-    from ..ir._nodes import walk
-
     return [(n.sym, n.type) for n in walk(fn) if isinstance(n, Decl)]
 
 
 def _nested(data: Any, t: AlloType) -> Any:
-    from ._runtime import make_float
-
     if data.ndim == 1:
         return [make_float(float(v), t) if t.is_float else int(v) for v in data]
     return [_nested(row, t) for row in data]
