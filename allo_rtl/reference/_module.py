@@ -54,6 +54,21 @@ class NumPyModule:
         return f"<NumPyModule {self.top.sym.name}>"
 
     def __call__(self, *args: Any) -> Any:
+        raw = self.convert_args(args)
+        with np.errstate(all="ignore"):
+            results = self._fn(*raw)
+        for user, param, arr in zip(args, self.top.params, raw):
+            if isinstance(param.type, ArrayType):
+                _write_back(user, arr, param.type)
+        out = [_result(v, t) for v, t in zip(results, self.top.returns)]
+        if not out:
+            return None
+        return out[0] if len(out) == 1 else out
+
+    def convert_args(self, args: tuple[Any, ...]) -> list[Any]:
+        """Check the call's arguments and convert them to run-time form (arrays: nested lists
+        of raw values). Conversion warnings point at the caller of the method that called this
+        one (``__call__`` here, the RTL module's call there)."""
         params = self.top.params
         if len(args) != len(params):
             names = ", ".join(p.sym.name for p in params)
@@ -63,21 +78,11 @@ class NumPyModule:
             )
         # a plain loop, not a comprehension: warnings use a fixed stacklevel to point at the
         # caller, and comprehensions are frames of their own before Python 3.12
-        arrays: list[list[Any] | None] = []
         raw: list[Any] = []
         for a, p in zip(args, params):
             is_array = isinstance(p.type, ArrayType)
-            arrays.append(self._array_arg(a, p) if is_array else None)
-            raw.append(arrays[-1] if is_array else self._scalar_arg(a, p))
-        with np.errstate(all="ignore"):
-            results = self._fn(*raw)
-        for user, param, arr in zip(args, params, arrays):
-            if arr is not None:
-                _write_back(user, arr, param.type)  # type: ignore[arg-type]
-        out = [_result(v, t) for v, t in zip(results, self.top.returns)]
-        if not out:
-            return None
-        return out[0] if len(out) == 1 else out
+            raw.append(self._array_arg(a, p) if is_array else self._scalar_arg(a, p))
+        return raw
 
     def _array_arg(self, value: Any, p: Param) -> list[Any]:
         t: ArrayType = p.type  # type: ignore[assignment]
@@ -101,7 +106,7 @@ class NumPyModule:
                 f"{name}(): argument `{p.sym.name}` has dtype {value.dtype}, converting to "
                 f"{dtype} ({t.dtype})",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         return _to_raw(value, t.dtype)
 
@@ -122,7 +127,7 @@ class NumPyModule:
                 f"{self.top.sym.name}(): argument `{p.sym.name}` = {value!r} is not {article(t)} "
                 f"value, converting to {_scalar_value(raw, t)!r}",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         return raw
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from amaranth.lib import wiring
 
-from .._errors import ArgumentTypeError, InternalError
+from .._errors import InternalError
 from ..hw._info import KernelInfo
 from ..ir.types import ArrayType
 from ..reference import NumPyModule
@@ -131,21 +131,9 @@ class RTLModule:
     def _raw_args(self, args: tuple[Any, ...], stacklevel: int) -> list[Any]:
         """The NumPy target's argument checks and conversions; its warnings are re-issued to
         point at the caller of the public method."""
-        params = self.top.params
-        if len(args) != len(params):
-            names = ", ".join(p.sym.name for p in params)
-            raise ArgumentTypeError(
-                f"{self.top.sym.name}() takes {len(params)} argument(s) ({names}), got {len(args)}",
-                self.top.loc,
-            )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            raw = [
-                self.reference._array_arg(a, p)
-                if isinstance(p.type, ArrayType)
-                else self.reference._scalar_arg(a, p)
-                for a, p in zip(args, params)
-            ]
+            raw = self.reference.convert_args(args)
         for w in caught:
             warnings.warn(w.message, w.category, stacklevel=stacklevel)
         return raw
