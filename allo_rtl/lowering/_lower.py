@@ -178,6 +178,14 @@ class _Lowering(StmtVisitor):
                 needed[dep].add(issue[op])
         for op in _top_timed(exprs):
             needed[op].add(final)
+        for op in ops:  # issue loads as late as their first use allows (saves a latch)
+            movable = isinstance(op, Load) and not _top_timed(op.indices)
+            if movable and min(needed[op]) - 1 > issue[op]:
+                late = min(needed[op]) - 1
+                if (op.buf, late) not in busy:
+                    busy.discard((op.buf, issue[op]))
+                    busy.add((op.buf, late))
+                    issue[op], ready[op] = late, late + 1
         cycles = [_Cycle() for _ in range(final + 1)]
         temps = {op: Sym(f"{op.buf.name}_rd" if isinstance(op, Load) else "product") for op in ops}
         for op in ops:
