@@ -24,7 +24,7 @@ from ..reference import NumPyModule
 from ..reference._module import _result, _write_back
 from ..testbenches._wire import RUN_DIR_ENV, pack_words, unpack_words
 from ..verilog import VerilogDesign
-from ._cache import TIMESCALE, compiled_simulator, log_tail
+from ._cache import TIMESCALE, clock_wrapper, compiled_simulator, log_tail
 from ._compare import first_mismatch
 from ._convert import from_word, from_words, to_word, to_words
 from ._errors import SimulationError, TraceWritten
@@ -162,11 +162,17 @@ class RTLModule:
 
     # -- the simulation ----------------------------------------------------------------------
 
+    @property
+    def _toplevel(self) -> str:
+        """Verilator runs a wrapper that generates the clock itself (``clock_wrapper``)."""
+        return f"{self.design.top}_tb" if self.simulator == "verilator" else self.design.top
+
     def _simulator_dir(self, waves: bool) -> Path:
         if waves not in self._build_dirs:
-            path, compiled = compiled_simulator(
-                self.design.verilog, self.design.top, self.tools, waves
-            )
+            verilog = self.design.verilog
+            if self.simulator == "verilator":
+                verilog += clock_wrapper(self.design.top, self.design.ports, CLOCK_PS)
+            path, compiled = compiled_simulator(verilog, self._toplevel, self.tools, waves)
             self.compiles += compiled
             self._build_dirs[waves] = path
         return self._build_dirs[waves]
@@ -195,6 +201,7 @@ class RTLModule:
                 scalar_writes.append([amap["scalars"][port]["addr"], to_word(value, p.type)])
         job = {
             "clock_ps": CLOCK_PS,
+            "internal_clock": self.simulator == "verilator",
             "max_cycles": self.max_cycles,
             "control": amap["registers"]["control"]["addr"],
             "cycles": amap["registers"]["cycles"]["addr"],
@@ -226,7 +233,7 @@ class RTLModule:
             with tool_environment(self.tools):
                 runner(self.simulator).test(
                     test_module=TESTBENCH,
-                    hdl_toplevel=self.design.top,
+                    hdl_toplevel=self._toplevel,
                     hdl_toplevel_lang="verilog",
                     build_dir=build_dir,
                     test_dir=run_dir,
