@@ -61,7 +61,9 @@ def run(schedule, *args, max_cycles=200_000):
         await ctx.tick()
         for name, (mem, a) in mems.items():
             flat = [_signed(ctx.get(mem.data[n]), a.type.dtype) for n in range(a.depth)]
-            out[name] = np.array(flat).reshape(a.type.shape).astype(numpy_dtype(a.type.dtype))
+            # via object: np.array of mixed large ints would go through float64 and round
+            data = np.array(flat, dtype=object).reshape(a.type.shape)
+            out[name] = data.astype(numpy_dtype(a.type.dtype))
         for port in info.scalar_outputs:
             out[port.name] = ctx.get(getattr(kernel, port.name))
         out["_cycles"] = cycles
