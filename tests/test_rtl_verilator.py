@@ -8,6 +8,7 @@ Python result types). Compiled simulators are cached in pytest's cache directory
 tests/test_rtl_shell.py), so a rerun does not recompile.
 """
 
+import gc
 import math
 import os
 import warnings
@@ -17,10 +18,12 @@ import pytest
 import test_kernels_calls as kcl
 import test_kernels_control as kc
 import test_kernels_int as ki
+from amaranth.hdl import UnusedElaboratable
+from amaranth_harness import run
 from errhelp import Markers
 
 import allo_rtl as allo
-from allo_rtl.ir.types import int32
+from allo_rtl.ir.types import Fixed, Int, UFixed, UInt, int32, uint64
 
 markers = Markers(__file__)
 I32_MIN, I32_MAX = -(2**31), 2**31 - 1
@@ -73,7 +76,10 @@ def fixed(rng, n, lo, hi, fracs=8):
 
 def div_inputs(rng):
     a, b = i32(rng, 16, -1000, 1000), i32(rng, 16, -50, 50)
-    pairs = [(-7, 2), (7, -2), (I32_MIN, -1), (I32_MIN, 1), (0, -5), (-1, I32_MIN), (5, 0), (I32_MAX, -2)]  # fmt: skip
+    pairs = [
+        (-7, 2), (7, -2), (I32_MIN, -1), (I32_MIN, 1),
+        (0, -5), (-1, I32_MIN), (5, 0), (I32_MAX, -2),
+    ]  # fmt: skip
     for k, (x, y) in enumerate(pairs):
         a[k], b[k] = x, y
     return [a, b, np.full(16, 99, np.int32), np.full(16, -99, np.int32)]
@@ -175,6 +181,16 @@ def steps_inputs(rng):
     return [a]
 
 
+def wide_scalars(
+    a: Int(100), b: UInt(70), c: Fixed(20, 7), d: UFixed(9, 9), e: Int(1), f: uint64
+) -> (Int(170), Fixed(30, 16), UInt(65), Int(1)):
+    return a * b, c * d, f + f, e
+
+
+def wide_scalar_inputs(rng):
+    return [-(2**99), 2**70 - 1, -4096.0, 511 / 512, -1, 2**64 - 1]
+
+
 CASES = [
     # test_kernels_int: arithmetic, division, shifts, bits, wide and fixed-point values
     (ki.dot_int, lambda rng: [i32(rng, 16, -(2**20), 2**20), i32(rng, 16, -(2**20), 2**20)]),
@@ -210,6 +226,8 @@ CASES = [
     (kcl.use_tuple, lambda rng: [i32(rng, 16, -1000, 1000), i32(rng, 16, -1000, 1000)]),
     (kcl.steps_to_zero, steps_inputs),
     (kcl.matvec_call, lambda rng: [i32(rng, (6, 9), -100, 100), i32(rng, 9, -100, 100)]),
+    # scalar ports (and bus words) wider than 64 bits, Fixed / UFixed / Int(1) scalars
+    (wide_scalars, wide_scalar_inputs),
 ]
 SLOW = {ki.wide_ops, ki.mixed_div, ki.mul_i128, kc.isqrt_k, kcl.steps_to_zero}
 
@@ -232,7 +250,8 @@ def assert_same(got, want, what="result"):
             assert_same(g, w, f"{what}[{n}]")
     elif isinstance(want, np.ndarray):
         assert isinstance(got, np.ndarray), f"{what}: {type(got)}"
-        assert (got.dtype, got.shape) == (want.dtype, want.shape), f"{what}: {got.dtype} {got.shape}"  # fmt: skip
+        assert got.dtype == want.dtype, f"{what}: dtype {got.dtype}, NumPy {want.dtype}"
+        assert got.shape == want.shape, f"{what}: shape {got.shape}, NumPy {want.shape}"
         if want.dtype == object:
             assert [type(v) for v in got.ravel()] == [type(v) for v in want.ravel()], what
             assert got.tolist() == want.tolist(), f"{what}: RTL {got}, NumPy {want}"
@@ -268,6 +287,60 @@ def test_verilator_matches_numpy(kernel, inputs):
 
 
 # --------------------------------------------------------------------------------------------
+# Parameters named like the result ports
+
+
+def param_named_result(result: int32) -> int32:
+    return result + 1
+
+
+def array_named_result(result: int32[4]) -> int32:
+    s: int32 = 0
+    for i in range(4):
+        s += result[i]
+    return s
+
+
+def swap_named_results(result0: int32, result1: int32) -> (int32, int32):
+    return result1, result0
+
+
+def triple(result: int32) -> int32:
+    return result * 3
+
+
+def calls_triple(A: int32[4]) -> int32:
+    s: int32 = 0
+    for i in range(4):
+        s += triple(A[i])
+    return s
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="compiler: hw/_kernel.py names scalar inputs and array groups after the parameters "
+    "and the returned values `result`, `result0`, ... in one dict; a parameter with such a name "
+    "loses its port to the return value (wrong results, or a crash when an array meets a scalar)",
+)
+@pytest.mark.parametrize(
+    ("kernel", "args"),
+    [
+        pytest.param(param_named_result, [5], id="scalar-result"),  # RTL returns 1, not 6
+        pytest.param(swap_named_results, [5, 7], id="result0-result1"),  # RTL: [0, 0]
+        pytest.param(array_named_result, [np.arange(4, dtype=np.int32)], id="array-result"),
+        pytest.param(calls_triple, [np.arange(4, dtype=np.int32)], id="callee-param"),
+    ],
+)
+def test_parameters_named_like_the_results(kernel, args):
+    try:
+        run_both(kernel, args)
+    finally:
+        with warnings.catch_warnings():  # the parts of a failed build, never elaborated
+            warnings.simplefilter("ignore", UnusedElaboratable)
+            gc.collect()
+
+
+# --------------------------------------------------------------------------------------------
 # verify, cycles, the compile cache
 
 
@@ -299,6 +372,8 @@ def test_cycles_are_reported_per_run_and_calls_do_not_recompile():
     first = mod(*copies(args))
     cycles = mod.cycles
     assert isinstance(cycles, int) and cycles > 0
+    # the shell's count (done cycle - start cycle) is the kernel's, as Amaranth simulates it
+    assert cycles == run(allo.customize(kc.gcd_arr), *copies(args))[1]
     assert_same(mod(*copies(args)), first)
     assert mod.cycles == cycles  # same inputs, same run
     # the while loop's trip count depends on the data: so does the cycle count
