@@ -519,6 +519,27 @@ def test_bit_read_with_variable_index_and_out_of_width():
     check(run(bit_read_var, A, S), ref)
 
 
+def chained_bits(A: int32[N], S: int32[N]) -> (uint8[N], uint8[N]):
+    X: uint8[N] = 0
+    Y: uint8[N] = 0
+    for i in range(N):
+        X[i] = A[i][3:9][S[i]]
+        Y[i] = A[i][8:24][4:12]
+    return X, Y
+
+
+def test_chained_bit_access_on_array_elements():
+    rng = np.random.default_rng(19)
+    A = rand_i32(rng, N)
+    S = rng.integers(0, 8, N, dtype=np.int32)  # 6 and 7 lie outside the 6-bit slice: 0
+    u = [int(a) & 0xFFFFFFFF for a in A]
+    X = arr([(a >> 3 >> s) & 1 if s < 6 else 0 for a, s in zip(u, S)], np.uint8)
+    Y = arr([(a >> 12) & 0xFF for a in u], np.uint8)
+    out = run(chained_bits, A, S)
+    check(out[0], X)
+    check(out[1], Y)
+
+
 def bit_slices(A: int32[N]) -> (int32[N], int32[N], int32[N]):
     X: int32[N] = 0
     Y: int32[N] = 0

@@ -104,18 +104,14 @@ def plus_one(result: int32) -> int32:
     return result + 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="compiler: the input port of a parameter named `result` is replaced by the output "
-    "`result` of the return value (hw/_kernel.py builds both into one dict by name)",
-)
 def test_a_parameter_named_result_keeps_its_input_port():
     kernel = allo.customize(plus_one).build(target="amaranth")
     Fragment.get(kernel, None)
     ports = flat_ports(kernel)
     scalars = sorted(d for name, (d, shape) in ports.items() if name not in CONTROL)
     assert scalars == ["in", "out"]
-    assert ports["result"] == ("out", signed(32))
+    assert ports["result"] == ("in", signed(32))
+    assert ports["result_out"] == ("out", signed(32))
 
 
 # --------------------------------------------------------------------------------------------
@@ -340,13 +336,6 @@ def nested_max(a: Int(8), u: UInt(8)) -> Int(32):
     return max(max(max(max(max(max(max(max(a, u), u), u), u), u), u), u), u)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="compiler: hw/_datapath.extend() refers to its operand twice (`Cat(v, "
-    "Mux(v[-1], ...))`) and the netlist repeats the operand's logic for each reference: a sum "
-    "widened to Int(128) has 2 adders, and each nested widening doubles the logic (8 nested "
-    "mixed-sign `max` give 510 comparators instead of 8)",
-)
 def test_datapath_size_is_linear_in_the_expression():
     def cells(kernel, kind):
         text = rtlil.convert(allo.customize(kernel).build(target="amaranth"))

@@ -17,7 +17,13 @@ import allo_rtl as allo
 from allo_rtl.ir.types import AlloType, ArrayType
 from allo_rtl.reference import numpy_dtype
 
-MODULES = ["test_kernels_int", "test_kernels_control", "test_allo_compat", "test_kernels_calls"]
+MODULES = [
+    "test_kernels_int",
+    "test_kernels_control",
+    "test_allo_compat",
+    "test_kernels_calls",
+    "test_kernels_rtl_edges",
+]
 
 
 def _kernels():

@@ -18,6 +18,7 @@ import pytest
 import test_kernels_calls as kcl
 import test_kernels_control as kc
 import test_kernels_int as ki
+import test_kernels_rtl_edges as ke
 from amaranth.hdl import UnusedElaboratable
 from amaranth_harness import run
 from errhelp import Markers
@@ -316,12 +317,6 @@ def calls_triple(A: int32[4]) -> int32:
     return s
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="compiler: hw/_kernel.py names scalar inputs and array groups after the parameters "
-    "and the returned values `result`, `result0`, ... in one dict; a parameter with such a name "
-    "loses its port to the return value (wrong results, or a crash when an array meets a scalar)",
-)
 @pytest.mark.parametrize(
     ("kernel", "args"),
     [
@@ -413,3 +408,22 @@ def test_float_kernel_is_a_lowering_error_at_the_operation():
     assert str(info.value) == message
     line = markers.line("float")
     assert message.startswith(f"{__file__}:{line}:16: floating point (float32)")
+
+
+# --------------------------------------------------------------------------------------------
+# Lowering edge cases through the shell (returned arguments are read back as results)
+
+
+@pytest.mark.parametrize(
+    ("kernel", "args"),
+    [
+        pytest.param(ke.written_rom, [9], id="written-rom"),
+        pytest.param(ke.self_shift, [np.arange(8, dtype=np.int32) * 3], id="one-array-twice"),
+        pytest.param(ke.increment, [np.array([5, -1, 0, 7], np.int32)], id="return-argument"),
+        pytest.param(ke.untouched, [np.array([5, -1, 0, 7], np.int32)], id="return-unwritten"),
+        pytest.param(ke.pair, [np.array([5, -1, 0, 7], np.int32), 3], id="return-tuple"),
+        pytest.param(ke.uses_increment, [np.array([1, 2, 3, 4], np.int32)], id="callee-returns"),
+    ],
+)
+def test_lowering_edge_cases_on_verilator(kernel, args):
+    run_both(kernel, args)

@@ -366,7 +366,7 @@ class ExprBuilder:
                 self.loc(node),
                 f"index one element at a time, e.g. `{base.sym.name}[i]`",
             )
-        if len(parts) < rank or len(parts) > rank + 1:
+        if len(parts) < rank or not _separate_tail(node, len(parts) - rank):
             raise KernelTypeError(
                 f"array `{base.sym.name}` has {rank} dimension(s) ({base.type}) but is "
                 f"indexed with {len(parts)} index(es) in `{ast.unparse(node)}`",
@@ -374,8 +374,10 @@ class ExprBuilder:
                 f"index every dimension, e.g. `{base.sym.name}[{', '.join('ijklmn'[:rank])}]`",
             )
         indices = tuple(self.index_expr(p, "an array index") for p in parts[:rank])
-        load = Load(base.sym, indices, base.type.dtype, self.loc(node))
-        return self.bits(load, parts[rank:], node) if len(parts) > rank else load
+        value: Expr = Load(base.sym, indices, base.type.dtype, self.loc(node))
+        for part in parts[rank:]:  # A[i][a][b:c]: bit access applies left to right
+            value = self.bits(value, [part], node)
+        return value
 
     def bits(self, base: Expr, parts: list[ast.AST], node: ast.AST) -> Expr:
         if not base.type.is_integer_like or len(parts) != 1:
@@ -517,3 +519,13 @@ class ExprBuilder:
     def math_call(self, func: str, arg: Expr, node: ast.Call) -> Expr:
         t = arg.type if arg.type.is_float else (float32 if arg.type.bits <= 32 else float64)
         return MathCall(func, (self.convert(arg, t, node),), t, self.loc(node))
+
+
+def _separate_tail(node: ast.AST, n: int) -> bool:
+    """Whether the last ``n`` subscripts of ``node`` are single keys in separate brackets
+    (``A[i][3:9][1]``), not extra entries of a tuple index (``A[i, 3]`` of a 1-D array)."""
+    for _ in range(n):
+        if not isinstance(node, ast.Subscript) or isinstance(node.slice, ast.Tuple):
+            return False
+        node = node.value
+    return True

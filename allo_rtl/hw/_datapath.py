@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from amaranth.hdl import Cat, Const, Mux, Shape, Value, signed, unsigned
+from amaranth.hdl import Cat, Const, Mux, Shape, Signal, Value, signed, unsigned
 
 from .._errors import LoweringError
 from ..ir import _nodes as ir
@@ -49,6 +49,17 @@ def exact(v: Value) -> Value:
     return Cat(v, Const(0, 1)).as_signed()
 
 
+_NAMES = {
+    ir.Cast: "cast",
+    ir.Select: "select",
+    ir.BitGet: "bit",
+    ir.BitSlice: "slice",
+    ir.BitSet: "setbit",
+    ir.BitSliceSet: "setslice",
+    ir.BitReverse: "reverse",
+}
+
+
 def _align(v: Value, shift: int) -> Value:
     if shift >= 0:
         return exact(v) << shift if shift else exact(v)
@@ -56,13 +67,34 @@ def _align(v: Value, shift: int) -> Value:
 
 
 class Datapath(ExprVisitor):
-    """Compiles IR expressions; ``lookup(sym)`` gives the Amaranth value of a variable."""
+    """Compiles IR expressions; ``lookup(sym)`` gives the Amaranth value of a variable.
+
+    The value of every operator node is a named wire (``add3``, ``mul4``, ...): the Verilog
+    reads one operation per line, and a value used twice (a sign bit, a divider's operands) is
+    computed once. ``assignments`` holds the wires' combinational assignments; the caller adds
+    them to its module unconditionally (they depend only on registers and memory read data).
+    """
 
     def __init__(self, lookup: Callable[[ir.Sym], Value]) -> None:
         self.lookup = lookup
+        self.assignments: list = []
 
     def __call__(self, e: ir.Expr) -> Value:
         return self.visit(e)
+
+    def visit(self, node: ir.Expr) -> Value:
+        value = super().visit(node)
+        if isinstance(node, (ir.Const, ir.Var)):
+            return value
+        return self.wire(value, _NAMES.get(type(node)) or node.op)  # type: ignore[attr-defined]
+
+    def wire(self, value: Value, name: str) -> Value:
+        """A signal named ``name`` + a number that carries ``value``."""
+        if isinstance(value, (Signal, Const)):
+            return value
+        sig = Signal(value.shape(), name=f"{name}{len(self.assignments)}")
+        self.assignments.append(sig.eq(value))
+        return sig
 
     def visit_Const(self, e: ir.Const) -> Value:
         return Const(int(e.value), shape_of(e.type))
@@ -122,10 +154,11 @@ class Datapath(ExprVisitor):
         else:
             shift = t.fracs - fa + fb
             num, den = (_align(a, shift), exact(b)) if shift >= 0 else (exact(a), _align(b, -shift))
+        num, den = self.wire(num, "num"), self.wire(den, "den")
         neg_n, neg_d = num < 0, den < 0
-        mag_n = Mux(neg_n, -num, num).as_unsigned()
-        mag_d = Mux(neg_d, -den, den).as_unsigned()
-        q, r = mag_n // mag_d, mag_n % mag_d
+        mag_n = self.wire(Mux(neg_n, -num, num).as_unsigned(), "mag_num")
+        mag_d = self.wire(Mux(neg_d, -den, den).as_unsigned(), "mag_den")
+        q, r = self.wire(mag_n // mag_d, "quot"), self.wire(mag_n % mag_d, "rem")
         q_c = Mux(neg_n ^ neg_d, -exact(q), exact(q))
         r_c = Mux(neg_n, -exact(r), exact(r))
         zero = den == 0

@@ -22,8 +22,9 @@ class ArrayPortInfo:
     """An array port group ``name__rd_*`` / ``name__wr_*``.
 
     ``param_index`` is the position of the kernel parameter it comes from, or ``None`` for an
-    array return (then ``return_index`` says which returned value it is). ``read`` and
-    ``written`` say whether the kernel uses the read and the write port.
+    array return. ``return_index`` says which returned value it is, if any (an argument array
+    the kernel returns has both). ``read`` and ``written`` say whether the kernel uses the read
+    and the write port.
     """
 
     name: str

@@ -19,8 +19,6 @@ from ._info import ArrayPortInfo, KernelInfo, ScalarPortInfo
 
 __all__ = ["KernelComponent", "array_port_signature"]
 
-_RESERVED = {"start", "busy", "done", "clk", "rst"}
-
 
 def array_port_signature(t: ArrayType) -> wiring.Signature:
     """The port group of one array (docs/interface.md)."""
@@ -38,10 +36,6 @@ def array_port_signature(t: ArrayType) -> wiring.Signature:
     )
 
 
-def _port_name(name: str) -> str:
-    return f"{name}_arg" if name in _RESERVED else name
-
-
 class KernelComponent(wiring.Component):
     """A generated kernel. ``info`` describes its ports for the shell and the testbenches."""
 
@@ -49,12 +43,12 @@ class KernelComponent(wiring.Component):
         self.fsmd = fsmd
         members: dict[str, object] = {"start": In(1), "busy": Out(1), "done": Out(1)}
         for name, _, t in fsmd.scalar_params:
-            members[_port_name(name)] = In(shape_of(t))
+            members[name] = In(shape_of(t))
         for name, _, t in fsmd.results:
-            members[_port_name(name)] = Out(shape_of(t))
+            members[name] = Out(shape_of(t))
         for mem in fsmd.memories:
             if mem.port is not None:
-                members[_port_name(mem.port)] = Out(array_port_signature(mem.type))
+                members[mem.port] = Out(array_port_signature(mem.type))
         super().__init__(wiring.Signature(members))
         self.info = _info(fsmd)
 
@@ -87,8 +81,9 @@ class KernelComponent(wiring.Component):
                         self._action(m, action, regs, ports, datapath)
                     self._next(m, state.next, names, datapath)
         m.d.comb += self.busy.eq(~fsm.ongoing("IDLE"))
+        m.d.comb += datapath.assignments
         for name, sym, _ in fsmd.results:
-            m.d.comb += getattr(self, _port_name(name)).eq(regs[sym])
+            m.d.comb += getattr(self, name).eq(regs[sym])
         return m
 
     def _memories(self, m: Module) -> dict[Sym, tuple[object, object, ArrayType]]:
@@ -103,7 +98,7 @@ class KernelComponent(wiring.Component):
                 m.submodules[f"mem_{mem.sym.name}"] = store
                 ports[mem.sym] = (store.read_port(), store.write_port(), mem.type)
             else:
-                group = getattr(self, _port_name(mem.port))
+                group = getattr(self, mem.port)
                 ports[mem.sym] = (_ExternalRead(group, mem.type), _ExternalWrite(group), mem.type)
         return ports
 
@@ -116,14 +111,14 @@ class KernelComponent(wiring.Component):
             if isinstance(state.next, WaitCall):
                 inst = instances[state.next.instance]
                 for port, buf in state.next.arrays:
-                    group = getattr(inst, _port_name(port))
+                    group = getattr(inst, port)
                     m.d.comb += group.rd_data.eq(ports[buf][0].data)
         return instances
 
     def _on_start(self, m: Module, regs: dict[Sym, Signal]) -> None:
         params = {sym for _, sym, _ in self.fsmd.scalar_params}
         for name, sym, _ in self.fsmd.scalar_params:
-            m.d.sync += regs[sym].eq(getattr(self, _port_name(name)))
+            m.d.sync += regs[sym].eq(getattr(self, name))
         for sym, reg in regs.items():
             if sym not in params:
                 m.d.sync += reg.eq(0)
@@ -138,7 +133,7 @@ class KernelComponent(wiring.Component):
             inst = self._instances[action.instance]
             m.d.comb += inst.start.eq(1)
             for port, value in action.scalars:
-                m.d.comb += getattr(inst, _port_name(port)).eq(datapath(value))
+                m.d.comb += getattr(inst, port).eq(datapath(value))
         elif isinstance(action, WritePort):
             _, write, t = ports[action.buf]
             m.d.comb += [
@@ -164,7 +159,7 @@ class KernelComponent(wiring.Component):
     def _wait(self, m: Module, nxt: WaitCall, names: list[str]) -> None:
         inst = self._instances[nxt.instance]
         for port, buf in nxt.arrays:
-            group = getattr(inst, _port_name(port))
+            group = getattr(inst, port)
             read, write, _ = self._ports[buf]
             m.d.comb += [
                 read.addr.eq(group.rd_addr),
@@ -175,7 +170,7 @@ class KernelComponent(wiring.Component):
             ]
         with m.If(inst.done):
             for sym, port in nxt.results:
-                m.d.sync += self._regs[sym].eq(getattr(inst, _port_name(port)))
+                m.d.sync += self._regs[sym].eq(getattr(inst, port))
             m.next = names[nxt.then]
 
 
@@ -201,7 +196,8 @@ def _address(indices: tuple[Expr, ...], t: ArrayType, datapath: Datapath) -> Val
     abits = max(1, (t.size - 1).bit_length())
     stride, total = 1, None
     for idx, dim in reversed(list(zip(indices, t.shape))):
-        term = datapath(idx).as_unsigned()[:abits] * stride
+        term = datapath(idx).as_unsigned()[:abits]
+        term = term * stride if stride != 1 else term
         total = term if total is None else total + term
         stride *= dim
     assert total is not None, "arrays have at least one dimension"
@@ -235,21 +231,24 @@ def usage(fsmd: Fsmd) -> dict[Sym, tuple[bool, bool]]:
 def _info(fsmd: Fsmd) -> KernelInfo:
     params, returns = [], []
     used = usage(fsmd)
+    returned = {m.sym: k for k, m in fsmd.array_results}
+    params_syms = {m.sym for _, m in fsmd.array_params}
     arrays = [
-        ArrayPortInfo(_port_name(m.port), m.type, i, None, *used[m.sym])
+        ArrayPortInfo(m.port, m.type, i, returned.get(m.sym), *used[m.sym])
         for i, m in fsmd.array_params
     ]
     arrays += [
-        ArrayPortInfo(_port_name(m.port), m.type, None, k, *used[m.sym])
+        ArrayPortInfo(m.port, m.type, None, k, *used[m.sym])
         for k, m in fsmd.array_results
+        if m.sym not in params_syms
     ]
-    scalar_in = tuple(ScalarPortInfo(_port_name(n), t) for n, _, t in fsmd.scalar_params)
-    scalar_out = tuple(ScalarPortInfo(_port_name(n), t) for n, _, t in fsmd.results)
+    scalar_in = tuple(ScalarPortInfo(n, t) for n, _, t in fsmd.scalar_params)
+    scalar_out = tuple(ScalarPortInfo(n, t) for n, _, t in fsmd.results)
     by_param = {i: m for i, m in fsmd.array_params}
     scalar_names = iter(p.name for p in scalar_in)
     for i in range(len(fsmd.array_params) + len(fsmd.scalar_params)):
-        params.append(_port_name(by_param[i].port) if i in by_param else next(scalar_names))
-    results = {k: _port_name(m.port) for k, m in fsmd.array_results}
+        params.append(by_param[i].port if i in by_param else next(scalar_names))
+    results = {k: m.port for k, m in fsmd.array_results}
     scalar_results = iter(p.name for p in scalar_out)
     for k in range(len(fsmd.array_results) + len(fsmd.results)):
         returns.append(results[k] if k in results else next(scalar_results))

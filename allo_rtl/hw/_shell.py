@@ -51,6 +51,8 @@ def _type_fields(t: Any) -> dict[str, Any]:
 def _array_role(a: ArrayPortInfo) -> str:
     if a.param_index is None:
         return "out"
+    if a.return_index is not None:
+        return "inout"  # a returned argument: loaded, and read back as the result
     return {(True, True): "inout", (False, True): "out"}.get((a.read, a.written), "in")
 
 

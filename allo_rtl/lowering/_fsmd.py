@@ -121,3 +121,5 @@ class Fsmd:
     array_results: tuple[tuple[int, Memory], ...]
     loc: Loc
     callees: tuple[tuple[str, Fsmd], ...] = ()  # instance name, lowered callee
+    param_ports: tuple[str, ...] = ()  # port (group) name of each parameter, in order
+    result_ports: tuple[str, ...] = ()  # port (group) name of each returned value, in order

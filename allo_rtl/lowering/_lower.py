@@ -3,8 +3,8 @@
 Statements run one after another. Within a statement, the loads are list-scheduled on the
 arrays' read ports (one read per port per cycle, one cycle of read latency, loads whose indices
 need other loads wait for their data); the arithmetic is combinational in the last cycle, where
-the statement commits (register update, memory write or branch). A loop costs one cycle to enter
-and one cycle per iteration for its latch (increment and test).
+the statement commits (register update, memory write or branch). A loop costs one cycle to enter;
+its latch (increment and test) runs in the body's last cycle.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from ..ir._nodes import (
 )
 from ..ir._visitor import StmtVisitor
 from ..ir.types import AlloType, ArrayType, UInt, index
+from ._calls import returned_params, unalias
 from ._fsmd import (
     Branch,
     CallStart,
@@ -51,7 +52,7 @@ from ._fsmd import (
     WaitCall,
     WritePort,
 )
-from ._prepare import prepare
+from ._prepare import fill, prepare
 
 __all__ = ["lower"]
 
@@ -289,35 +290,35 @@ class _Lowering(StmtVisitor):
             )
 
     def visit_Call(self, s: Call) -> int:
-        callee = self.module.func(s.callee)
+        callee, args = unalias(self.module.func(s.callee), s.args)
         sub = _lower_function(callee, self.module, self.cache)
         instance = f"{callee.sym.name}_{len(self.callees)}"
         self.callees.append((instance, sub))
         scalars: list[tuple[str, Expr]] = []
         arrays: list[tuple[str, Sym]] = []
-        for arg, param in zip(s.args, callee.params):
+        for arg, port in zip(args, sub.param_ports):
             if isinstance(arg, ArrayRef):
-                arrays.append((param.sym.name, arg.sym))
+                arrays.append((port, arg.sym))
             else:
-                scalars.append((param.sym.name, arg))
+                scalars.append((port, arg))
         results: list[tuple[Sym, str]] = []
-        for k, (sym, t) in enumerate(zip(s.results, callee.returns)):
-            port = "result" if len(callee.returns) == 1 else f"result{k}"
+        copies = returned_params(callee)
+        for k, (sym, t, port) in enumerate(zip(s.results, callee.returns, sub.result_ports)):
+            if k in copies:
+                continue  # the caller copies the argument array after the call
             if isinstance(t, ArrayType):
                 arrays.append((port, sym))
             else:
                 results.append((sym, port))
-        if len({buf for _, buf in arrays}) != len(arrays):
-            raise LoweringError(
-                f"the call of `{callee.sym.name}` passes one array twice; not lowered to RTL yet",
-                s.loc,
-                "pass a copy of the array as the second argument",
-            )
+        after = self.succ
+        for k, j in copies.items():
+            arg, t = args[j], callee.returns[k]
+            after = self.block(fill(Alloc(s.results[k], t, arg, s.loc)), after)  # type: ignore[arg-type]
         cycles, values = self.stage([v for _, v in scalars])
         start = CallStart(instance, sub.name, tuple((p, v) for (p, _), v in zip(scalars, values)))
         cycles[-1].actions.append(start)
         (wait,) = self.reserve()
-        done = WaitCall(instance, tuple(arrays), tuple(results), self.succ)
+        done = WaitCall(instance, tuple(arrays), tuple(results), after)
         self.states[wait] = State((), done, (), s.loc)
         return self.emit(cycles, Goto(wait), s.loc)
 
@@ -326,11 +327,11 @@ class _Lowering(StmtVisitor):
         if not scalars:
             return self.succ
         cycles, values = self.stage([v for _, v in scalars])
-        single = len(s.values) == 1
+        names = result_ports(self.fn)
         for (n, original), value in zip(scalars, values):
-            sym = Sym("result" if single else f"result{n}")
+            sym = Sym(names[n])
             self.registers[sym] = original.type
-            self.results.append((sym.name, sym, original.type))
+            self.results.append((names[n], sym, original.type))
             cycles[-1].actions.append(SetReg(sym, value))
         return self.emit(cycles, Goto(self.succ), s.loc)
 
@@ -348,6 +349,41 @@ def _counter_type(s: For) -> AlloType:
     if min(lo, last) < 0:
         return index
     return UInt(max(1, max(lo, last).bit_length()))
+
+
+_CONTROL_PORTS = frozenset({"start", "busy", "done", "clk", "rst"})
+
+
+def _fresh(name: str, taken: frozenset[str] | set[str], suffix: str) -> str:
+    """``name`` + ``suffix`` (+ a number), avoiding ``taken`` (and ``name`` itself when taken)."""
+    out, n = name, 1
+    while out in taken:
+        out = f"{name}{suffix}" if n == 1 else f"{name}{suffix}{n}"
+        n += 1
+    return out
+
+
+def param_ports(fn: Function) -> tuple[str, ...]:
+    """Port names of the parameters (docs/interface.md): the parameter's name, with ``_arg``
+    appended when it is a control port name (``start`` -> ``start_arg``)."""
+    names = [p.sym.name for p in fn.params]
+    taken = _CONTROL_PORTS | set(names)
+    return tuple(_fresh(n, taken, "_arg") if n in _CONTROL_PORTS else n for n in names)
+
+
+def result_ports(fn: Function) -> tuple[str, ...]:
+    """Port names of the returned values: ``result`` (``result0``, ``result1``, ... for a
+    tuple), with ``_out`` appended when a parameter's port already has that name. A returned
+    argument array keeps its parameter's port group."""
+    params = param_ports(fn)
+    taken = _CONTROL_PORTS | set(params)
+    n, aliases = len(fn.returns), returned_params(fn)
+    return tuple(
+        params[aliases[k]]
+        if k in aliases
+        else _fresh(f"result{k}" if n > 1 else "result", taken, "_out")
+        for k in range(n)
+    )
 
 
 def _check_no_floats(fn: Function) -> None:
@@ -373,21 +409,15 @@ def _memories(fn: Function) -> tuple[dict[Sym, Memory], list, list]:
         returned = {v.sym: n for n, v in enumerate(last.values) if isinstance(v, ArrayRef)}
     for n, p in enumerate(fn.params):
         if isinstance(p.type, ArrayType):
-            if p.sym in returned:
-                raise LoweringError(
-                    f"returning the argument array `{p.sym.name}` is not lowered to RTL yet",
-                    last.loc,  # type: ignore[union-attr]
-                    "write the result into a local array and return that",
-                )
-            memories[p.sym] = Memory(p.sym, p.type, p.sym.name, None)
+            memories[p.sym] = Memory(p.sym, p.type, param_ports(fn)[n], None)
             params.append((n, memories[p.sym]))
-    single = isinstance(last, Return) and len(last.values) == 1
+            if p.sym in returned:
+                results.append((returned[p.sym], memories[p.sym]))
     for node in walk(fn):
         if isinstance(node, Alloc):
             if node.sym in returned:
                 k = returned[node.sym]
-                port = "result" if single else f"result{k}"
-                memories[node.sym] = Memory(node.sym, node.type, port, None)
+                memories[node.sym] = Memory(node.sym, node.type, result_ports(fn)[k], None)
                 results.append((k, memories[node.sym]))
             else:
                 init = node.init.data if isinstance(node.init, ConstArray) else None
@@ -411,9 +441,9 @@ def _lower_one(fn: Function, module: Module, cache: dict[str, Fsmd]) -> Fsmd:
     low.states[done] = State((), None, (), fn.loc)
     entry = low.block(fn.body, done)
     scalar_params = []
-    for p in fn.params:
+    for p, port in zip(fn.params, param_ports(fn)):
         if not isinstance(p.type, ArrayType):
-            scalar_params.append((p.sym.name, p.sym, p.type))
+            scalar_params.append((port, p.sym, p.type))
             low.registers[p.sym] = p.type
     if any(state is None for state in low.states):
         raise InternalError("lowering left a state undefined", fn.loc)
@@ -429,6 +459,8 @@ def _lower_one(fn: Function, module: Module, cache: dict[str, Fsmd]) -> Fsmd:
         array_results=tuple(array_results),
         loc=fn.loc,
         callees=tuple(low.callees),
+        param_ports=param_ports(fn),
+        result_ports=result_ports(fn),
     )
 
 

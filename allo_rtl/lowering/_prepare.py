@@ -12,7 +12,14 @@ After (the fill runs every time the declaration executes, as the semantics requi
             B[B_i0, B_i1] = 0
 
 A copy ``B: int32[4, 8] = A`` becomes the same nest with ``B[...] = A[...]``. A constant
-initialiser stays (the array becomes a ROM) when the kernel never writes the array.
+initialiser stays (the array becomes a ROM) when the kernel never writes the array; an array
+that is written (by a store or by a kernel it is passed to) is copied from a ROM instead::
+
+    C: int8[4] = [1, 2, 3, 4]          C_rom: int8[4] = [1, 2, 3, 4]
+    C[0] = x                     ->    C: int8[4]
+                                       for C_i0 in range(0, 4):
+                                           C[C_i0] = C_rom[C_i0]
+                                       C[0] = x
 """
 
 from __future__ import annotations
@@ -20,10 +27,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from .._errors import LoweringError
 from ..ir._nodes import (
     Alloc,
     ArrayRef,
+    Call,
     Const,
     ConstArray,
     For,
@@ -38,10 +45,10 @@ from ..ir._nodes import (
 )
 from ..ir.types import index
 
-__all__ = ["prepare"]
+__all__ = ["fill", "prepare"]
 
 
-def _fill(alloc: Alloc) -> tuple[Any, ...]:
+def fill(alloc: Alloc) -> tuple[Any, ...]:
     loc = alloc.loc
     ivs = [Sym(f"{alloc.sym.name}_i{d}") for d in range(len(alloc.type.shape))]
     idx = tuple(Var(v, index, loc) for v in ivs)
@@ -64,18 +71,15 @@ def _fill(alloc: Alloc) -> tuple[Any, ...]:
 def _stmts(stmts: tuple[Any, ...], written: set[Sym]) -> tuple[Any, ...]:
     out: list[Any] = []
     for s in stmts:
-        if isinstance(s, Alloc) and isinstance(s.init, ConstArray):
-            if s.sym in written:
-                raise LoweringError(
-                    f"`{s.sym.name}` is initialised from a constant array and also written; "
-                    "such arrays are not lowered to RTL yet",
-                    s.loc,
-                    "copy the constants into a second array that the kernel writes",
-                )
+        if isinstance(s, Alloc) and isinstance(s.init, ConstArray) and s.sym in written:
+            rom = Alloc(Sym(f"{s.sym.name}_rom"), s.type, s.init, s.loc)
+            copy = replace(s, init=ArrayRef(rom.sym, s.type, s.loc))
+            out += [rom, replace(s, init=None), *fill(copy)]
+        elif isinstance(s, Alloc) and isinstance(s.init, ConstArray):
             out.append(s)
         elif isinstance(s, Alloc):
             out.append(replace(s, init=None))
-            out.extend(_fill(s))
+            out.extend(fill(s))
         elif isinstance(s, For):
             out.append(replace(s, body=_stmts(s.body, written)))
         elif isinstance(s, While):
@@ -90,4 +94,6 @@ def _stmts(stmts: tuple[Any, ...], written: set[Sym]) -> tuple[Any, ...]:
 def prepare(fn: Function) -> Function:
     """``fn`` with array initialisers expanded into loops (see the module docstring)."""
     written = {n.buf for n in walk(fn) if isinstance(n, Store)}
+    for call in (n for n in walk(fn) if isinstance(n, Call)):
+        written |= {a.sym for a in call.args if isinstance(a, ArrayRef)} | set(call.results)
     return replace(fn, body=_stmts(fn.body, written))

@@ -1,0 +1,79 @@
+"""Generic bottom-up rewriting of IR trees (the building block of primitives and lowering
+preparation passes).
+
+``transform(node, fn)`` rebuilds ``node`` with every child node transformed first, then calls
+``fn`` on the rebuilt node; ``fn`` returns the node to use instead (or the node itself).
+Unchanged subtrees are returned as the same objects, so a no-op rewrite costs no allocation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import fields, replace
+from typing import Any, TypeVar
+
+from ._nodes import NODE_TYPES, Sym, Var
+
+__all__ = ["rename", "substitute", "transform"]
+
+N = TypeVar("N")
+
+
+def _field(value: Any, fn: Callable[[Any], Any]) -> Any:
+    if isinstance(value, NODE_TYPES):
+        return transform(value, fn)
+    if isinstance(value, tuple):
+        items = tuple(_field(item, fn) for item in value)
+        return value if all(a is b for a, b in zip(items, value)) else items
+    return value
+
+
+def transform(node: N, fn: Callable[[Any], Any]) -> N:
+    """``node`` rebuilt bottom-up, with ``fn`` applied to every node (children first). A tuple
+    of nodes (a statement list) is transformed item by item."""
+    if isinstance(node, tuple):
+        return _field(node, fn)
+    changes = {}
+    for f in fields(node):  # type: ignore[arg-type]
+        old = getattr(node, f.name)
+        new = _field(old, fn)
+        if new is not old:
+            changes[f.name] = new
+    rebuilt = replace(node, **changes) if changes else node  # type: ignore[type-var]
+    return fn(rebuilt)
+
+
+def _rename_value(value: Any, mapping: Mapping[Sym, Sym]) -> Any:
+    if isinstance(value, Sym):
+        return mapping.get(value, value)
+    if isinstance(value, tuple) and any(isinstance(v, Sym) for v in value):
+        return tuple(mapping.get(v, v) if isinstance(v, Sym) else v for v in value)
+    return value
+
+
+def rename(node: N, mapping: Mapping[Sym, Sym]) -> N:
+    """``node`` with every symbol in ``mapping`` (variables, arrays, loop variables, call
+    results) replaced by its image."""
+
+    def swap(n: Any) -> Any:
+        changes = {}
+        for f in fields(n):
+            old = getattr(n, f.name)
+            new = _rename_value(old, mapping)
+            if new is not old:
+                changes[f.name] = new
+        return replace(n, **changes) if changes else n
+
+    return transform(node, swap)
+
+
+def substitute(node: N, values: Mapping[Sym, Any]) -> N:
+    """``node`` with every read of a scalar variable in ``values`` (a ``Var``) replaced by the
+    given expression. Assignments to those variables are left alone."""
+
+    def swap(n: Any) -> Any:
+        if isinstance(n, Var) and n.sym in values:
+            return values[n.sym]
+        return n
+
+    return transform(node, swap)
