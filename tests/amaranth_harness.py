@@ -16,7 +16,16 @@ from allo_rtl.reference import numpy_dtype
 
 
 def _raw(value, t):
-    return int(value) & ((1 << t.bits) - 1)
+    """Raw bits of ``value`` (Fixed values are exact multiples of 2**-fracs here)."""
+    scaled = value * 2**t.fracs if t.fracs else value
+    assert scaled == int(scaled), (value, t)
+    return int(scaled) & ((1 << t.bits) - 1)
+
+
+def _value(raw, t):
+    """The value of raw bits, as the NumPy target returns it (Fixed: a float)."""
+    v = _signed(int(raw) & ((1 << t.bits) - 1), t)
+    return v / 2**t.fracs if t.fracs else v
 
 
 def _signed(raw, t):
@@ -60,12 +69,12 @@ def run(schedule, *args, max_cycles=200_000):
             assert cycles < max_cycles, "kernel did not finish"
         await ctx.tick()
         for name, (mem, a) in mems.items():
-            flat = [_signed(ctx.get(mem.data[n]), a.type.dtype) for n in range(a.depth)]
+            flat = [_value(ctx.get(mem.data[n]), a.type.dtype) for n in range(a.depth)]
             # via object: np.array of mixed large ints would go through float64 and round
             data = np.array(flat, dtype=object).reshape(a.type.shape)
             out[name] = data.astype(numpy_dtype(a.type.dtype))
         for port in info.scalar_outputs:
-            out[port.name] = ctx.get(getattr(kernel, port.name))
+            out[port.name] = _value(ctx.get(getattr(kernel, port.name)), port.type)
         out["_cycles"] = cycles
 
     sim.add_testbench(bench)

@@ -26,13 +26,19 @@ MODULES = [
 ]
 
 
+def _is_type(a):
+    if isinstance(a, tuple):
+        return all(_is_type(item) for item in a)
+    return isinstance(a, (AlloType, ArrayType))
+
+
 def _kernels():
     for name in MODULES:
         module = importlib.import_module(name)
         for attr, value in vars(module).items():
             if isinstance(value, types.FunctionType) and value.__module__ == module.__name__:
                 notes = getattr(value, "__annotations__", {})
-                if notes and all(isinstance(a, (AlloType, ArrayType)) for a in notes.values()):
+                if notes and all(_is_type(a) for a in notes.values()):
                     yield pytest.param(value, id=f"{name}.{attr}")
 
 
