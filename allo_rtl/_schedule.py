@@ -10,15 +10,18 @@ this stage does not import the later ones.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ._errors import BuildError, ScheduleError
+from ._errors import BuildError, Loc, ScheduleError
 from .frontend import parse
+from .frontend._lang import Partition
 from .ir import Alloc, For, Function, Module, format_module, verify, walk
 from .ir.types import ArrayType
+from .primitives._common import ArrayRefName, LoopName
 
 __all__ = ["BufferHandle", "LoopBand", "LoopHandle", "Schedule", "customize", "register_target"]
 
@@ -109,12 +112,146 @@ class LoopBands:
         return f"LoopBands({', '.join(self.bands)})"
 
 
+@dataclass(frozen=True)
+class Step:
+    """One applied primitive: its name, its arguments as the primitive received them (loop and
+    array names resolved), and where the schedule called it."""
+
+    primitive: str
+    args: tuple[Any, ...]
+    kwargs: tuple[tuple[str, Any], ...]
+    loc: Loc | None
+
+
+def _user_loc() -> Loc | None:
+    """The file, line and column of the innermost caller outside allo_rtl."""
+    frame = sys._getframe(1)
+    package = __name__.rsplit(".", 1)[0]
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(package):
+        frame = frame.f_back  # type: ignore[assignment]
+    if frame is None:
+        return None
+    line, col = frame.f_lineno, 1
+    for start, _, column, _ in frame.f_code.co_positions():
+        if start == line and column is not None:
+            col = column + 1
+            break
+    return Loc(frame.f_code.co_filename, line, col)
+
+
+_KINDS = {Partition.Complete: "complete", Partition.Block: "block", Partition.Cyclic: "cyclic"}
+
+
 class Schedule:
-    """A kernel module under customization. ``str(s)`` prints its IR."""
+    """A kernel module under customization. ``str(s)`` prints its IR.
+
+    Primitives apply eagerly (each is a pure function on the IR, see ``primitives/``) and are
+    recorded in ``history`` so that a schedule can be replayed on another module.
+    """
 
     def __init__(self, module: Module) -> None:
         self.module = verify(module)
-        self.history: list[Any] = []
+        self.history: list[Step] = []
+
+    # -- primitives ---------------------------------------------------------------------------
+    def _apply(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        loc = _user_loc()
+        primitive = getattr(importlib.import_module(f"{__package__}.primitives.{name}"), name)
+        out = primitive(self.module, *args, loc=loc, **kwargs)
+        module, extra = out if isinstance(out, tuple) else (out, None)
+        self.module = verify(module)
+        self.history.append(Step(name, args, tuple(sorted(kwargs.items())), loc))
+        return extra
+
+    def split(self, axis: Any, factor: int) -> None:
+        """Split loop ``axis`` into ``axis.outer`` and ``axis.inner`` (``factor`` iterations)."""
+        self._apply("split", self._loop(axis), factor)
+
+    def reorder(self, *axes: Any) -> None:
+        """Reorder the loops of one perfect nest into the order given."""
+        self._apply("reorder", tuple(self._loop(a) for a in axes))
+
+    def fuse(self, *axes: Any) -> None:
+        """Fuse consecutive perfectly nested loops into one loop ``a_b_fused``."""
+        self._apply("fuse", tuple(self._loop(a) for a in axes))
+
+    def unroll(self, axis: Any, factor: int = 0) -> None:
+        """Unroll loop ``axis`` by ``factor`` (0: fully) into parallel copies of its body."""
+        self._apply("unroll", self._loop(axis), factor)
+
+    def pipeline(self, axis: Any, initiation_interval: int = 1, rewind: bool = False) -> None:
+        """Pipeline loop ``axis``, starting an iteration every ``initiation_interval`` cycles."""
+        self._apply("pipeline", self._loop(axis), initiation_interval, rewind)
+
+    def parallel(self, axis: Any) -> None:
+        """Run the iterations of loop ``axis`` in parallel (a full unroll in RTL)."""
+        self._apply("parallel", self._loop(axis))
+
+    def partition(
+        self,
+        target: Any,
+        partition_type: Partition = Partition.Complete,
+        dim: int = 0,
+        factor: int = 0,
+    ) -> None:
+        """Split array ``target`` into banks along ``dim`` (1-based; 0: every dimension)."""
+        if partition_type not in _KINDS:
+            raise ScheduleError(
+                f"partition_type must be Partition.Complete, Block or Cyclic, not {partition_type!r}",
+                _user_loc(),
+            )
+        self._apply("partition", self._array(target), _KINDS[partition_type], dim, factor)
+
+    def reshape(self, target: Any, shape: Any) -> None:
+        """Give array ``target`` a new shape with the same number of elements."""
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        self._apply("reshape", self._array(target), shape)
+
+    def buffer_at(self, target: Any, axis: Any) -> BufferHandle:
+        """Accumulate the part of ``target`` written inside loop ``axis`` in an on-chip buffer."""
+        name = self._apply("buffer_at", self._array(target), self._loop(axis))
+        return self._handle(target, name)
+
+    def reuse_at(self, target: Any, axis: Any) -> BufferHandle:
+        """Keep the elements of ``target`` that loop ``axis`` reads again in a reuse buffer
+        (line buffer, window) and return a handle to it (it can be reused again)."""
+        name = self._apply("reuse_at", self._array(target), self._loop(axis))
+        return self._handle(target, name)
+
+    def compute_at(self, from_loop: Any, target_loop: Any) -> None:
+        """Move the producer loop nest ``from_loop`` into the consumer nest at ``target_loop``."""
+        self._apply("compute_at", self._loop(from_loop), self._loop(target_loop))
+
+    # -- names ----------------------------------------------------------------------------------
+    def _loop(self, axis: Any) -> LoopName:
+        if isinstance(axis, LoopHandle):
+            return LoopName(axis.func, axis.band, axis.name)
+        if not isinstance(axis, str):
+            raise ScheduleError(
+                f"a loop is named by a string or a handle from s.get_loops(), not {axis!r}",
+                _user_loc(),
+            )
+        func, _, rest = axis.rpartition(":") if ":" in axis else (None, "", axis)
+        fn = self._function(func or None)
+        names = {f.name for f in walk(fn) if isinstance(f, For)}
+        if rest in names or "." not in rest:
+            return LoopName(func or None, None, rest)
+        band, _, name = rest.partition(".")
+        return LoopName(func or None, band, name)
+
+    def _array(self, target: Any) -> ArrayRefName:
+        if isinstance(target, BufferHandle):
+            return ArrayRefName(target.func, target.name)
+        if isinstance(target, str):
+            func, _, name = target.rpartition(":")
+            return ArrayRefName(func or None, name)
+        raise ScheduleError(
+            f"an array is named by a string or a handle like `s.A`, not {target!r}", _user_loc()
+        )
+
+    def _handle(self, target: Any, name: Any) -> BufferHandle:
+        func = self._array(target).func or self.top_func.sym.name
+        return BufferHandle(func, str(name))
 
     @property
     def top_func(self) -> Function:

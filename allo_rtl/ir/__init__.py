@@ -22,6 +22,7 @@ from ._nodes import (
     Expr,
     For,
     Function,
+    Layout,
     If,
     Load,
     MathCall,
@@ -46,7 +47,7 @@ from ._visitor import ExprVisitor, StmtVisitor
 __all__ = [
     "Alloc", "ArrayRef", "Assign", "Binary", "BitGet", "BitReverse", "BitSet", "BitSlice",
     "BitSliceSet", "Call", "Cast", "Const", "ConstArray", "Decl", "Expr", "ExprVisitor", "For",
-    "Function", "If", "Load", "MathCall", "Module", "Param", "Return", "Select", "Stmt",
+    "Function", "If", "Layout", "Load", "MathCall", "Module", "Param", "Return", "Select", "Stmt",
     "StmtVisitor", "Store", "Sym", "Unary", "Var", "While", "binary_result", "children",
     "common_type", "format_function", "format_module", "types", "unary_result", "verify", "walk",
 ]  # fmt: skip

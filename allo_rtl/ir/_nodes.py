@@ -392,6 +392,32 @@ class Param:
 
 
 @dataclass(frozen=True, slots=True)
+class Layout:
+    """How an array is split into banks, per dimension (Allo's ``partition``).
+
+    ``kinds[d]`` is ``"none"``, ``"complete"`` (one bank per index: registers), ``"block"``
+    (``factors[d]`` contiguous blocks) or ``"cyclic"`` (index ``i`` goes to bank
+    ``i % factors[d]``). Element ``A[i, j]`` lives in bank ``(bank_0(i), bank_1(j))`` at the
+    row-major offset of ``(offset_0(i), offset_1(j))`` within the bank.
+    """
+
+    kinds: tuple[str, ...]
+    factors: tuple[int, ...]
+
+    def banks(self, dim: int, extent: int) -> int:
+        """How many banks dimension ``dim`` (of ``extent`` indices) is split into."""
+        kind = self.kinds[dim]
+        return extent if kind == "complete" else 1 if kind == "none" else self.factors[dim]
+
+    def __str__(self) -> str:
+        parts = [
+            k if k in ("none", "complete") else f"{k}({f})"
+            for k, f in zip(self.kinds, self.factors)
+        ]
+        return f"partition[{', '.join(parts)}]"
+
+
+@dataclass(frozen=True, slots=True)
 class Function:
     """A kernel. ``returns`` lists the types of the returned values (empty: none)."""
 
@@ -400,6 +426,14 @@ class Function:
     returns: tuple[AlloType | ArrayType, ...]
     body: tuple[Stmt, ...]
     loc: Loc
+    layouts: tuple[tuple[Sym, Layout], ...] = ()  # partitioned arrays (params and locals)
+
+    def layout(self, sym: Sym) -> Layout | None:
+        """The partitioning of array ``sym``, or ``None`` (one memory)."""
+        for key, value in self.layouts:
+            if key == sym:
+                return value
+        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -198,9 +198,10 @@ def format_function(fn: Function) -> str:
     params = ", ".join(f"{names(p.sym)}: {p.type}" for p in fn.params)
     rets = ", ".join(str(t) for t in fn.returns)
     head = f"def {fn.sym.name}({params})" + (f" -> {rets}" if fn.returns else "") + ":"
+    layouts = [f"# {names(sym)}: {layout}" for sym, layout in fn.layouts]
     printer.block(fn.body)
     printer.lines = [line[4:] for line in printer.lines]
-    return "\n".join([head, *printer.lines])
+    return "\n".join([*layouts, head, *printer.lines])
 
 
 def format_module(module: Module) -> str:
