@@ -15,9 +15,9 @@ from amaranth.hdl import Cat, Const, Mux, Shape, Signal, Value, signed, unsigned
 from .._errors import LoweringError
 from ..ir import _nodes as ir
 from ..ir._visitor import ExprVisitor
-from ..ir.types import AlloType
+from ..ir.types import AlloType, ArrayType
 
-__all__ = ["Datapath", "shape_of"]
+__all__ = ["Datapath", "element_address", "shape_of"]
 
 
 def shape_of(t: AlloType) -> Shape:
@@ -75,8 +75,9 @@ class Datapath(ExprVisitor):
     them to its module unconditionally (they depend only on registers and memory read data).
     """
 
-    def __init__(self, lookup: Callable[[ir.Sym], Value]) -> None:
+    def __init__(self, lookup: Callable[[ir.Sym], Value], prefix: str = "") -> None:
         self.lookup = lookup
+        self.prefix = prefix
         self.assignments: list = []
 
     def __call__(self, e: ir.Expr) -> Value:
@@ -92,7 +93,7 @@ class Datapath(ExprVisitor):
         """A signal named ``name`` + a number that carries ``value``."""
         if isinstance(value, (Signal, Const)):
             return value
-        sig = Signal(value.shape(), name=f"{name}{len(self.assignments)}")
+        sig = Signal(value.shape(), name=f"{self.prefix}{name}{len(self.assignments)}")
         self.assignments.append(sig.eq(value))
         return sig
 
@@ -225,3 +226,16 @@ class Datapath(ExprVisitor):
 
     def visit_MathCall(self, e: ir.MathCall) -> Value:
         raise LoweringError(f"`{e.func}` is not supported on RTL targets yet", e.loc)
+
+
+def element_address(indices: tuple[ir.Expr, ...], t: ArrayType, datapath: Datapath) -> Value:
+    """Row-major element address of ``indices`` in an array of type ``t``."""
+    abits = max(1, (t.size - 1).bit_length())
+    stride, total = 1, None
+    for idx, dim in reversed(list(zip(indices, t.shape))):
+        term = datapath(idx).as_unsigned()[:abits]
+        term = term * stride if stride != 1 else term
+        total = term if total is None else total + term
+        stride *= dim
+    assert total is not None, "arrays have at least one dimension"
+    return total[:abits]

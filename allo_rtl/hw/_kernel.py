@@ -11,11 +11,22 @@ from amaranth.hdl import Module, Signal, Value
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..ir._nodes import Expr, Sym
+from ..ir._nodes import Sym
 from ..ir.types import ArrayType
-from ..lowering import Branch, CallStart, Fsmd, Goto, ReadPort, SetReg, WaitCall, WritePort
-from ._datapath import Datapath, shape_of
+from ..lowering import (
+    Branch,
+    CallStart,
+    Fsmd,
+    Goto,
+    ReadPort,
+    RunPipeline,
+    SetReg,
+    WaitCall,
+    WritePort,
+)
+from ._datapath import Datapath, element_address, shape_of
 from ._info import ArrayPortInfo, KernelInfo, ScalarPortInfo
+from ._pipeline import PipelineLogic
 
 __all__ = ["KernelComponent", "array_port_signature"]
 
@@ -66,6 +77,7 @@ class KernelComponent(wiring.Component):
         fsmd = self.fsmd
         self._instances = self._callees(m, ports)
         names = [f"s{n}_line{s.loc.line if s.loc else 0}" for n, s in enumerate(fsmd.states)]
+        self._pipes = [PipelineLogic(p, n, regs, ports) for n, p in enumerate(fsmd.pipelines)]
         m.d.comb += self.busy.eq(0)
         with m.FSM(name="control") as fsm:
             with m.State("IDLE"):
@@ -81,6 +93,9 @@ class KernelComponent(wiring.Component):
                         self._action(m, action, regs, ports, datapath)
                     self._next(m, state.next, names, datapath)
         m.d.comb += self.busy.eq(~fsm.ongoing("IDLE"))
+        for n, state in enumerate(fsmd.states):
+            if isinstance(state.next, RunPipeline):
+                self._pipes[state.next.index].elaborate(m, fsm.ongoing(names[n]))
         m.d.comb += datapath.assignments
         for name, sym, _ in fsmd.results:
             m.d.comb += getattr(self, name).eq(regs[sym])
@@ -128,7 +143,7 @@ class KernelComponent(wiring.Component):
             m.d.sync += regs[action.sym].eq(datapath(action.value))
         elif isinstance(action, ReadPort):
             read, _, t = ports[action.buf]
-            m.d.comb += [read.addr.eq(_address(action.indices, t, datapath)), read.en.eq(1)]
+            m.d.comb += [read.addr.eq(element_address(action.indices, t, datapath)), read.en.eq(1)]
         elif isinstance(action, CallStart):
             inst = self._instances[action.instance]
             m.d.comb += inst.start.eq(1)
@@ -137,7 +152,7 @@ class KernelComponent(wiring.Component):
         elif isinstance(action, WritePort):
             _, write, t = ports[action.buf]
             m.d.comb += [
-                write.addr.eq(_address(action.indices, t, datapath)),
+                write.addr.eq(element_address(action.indices, t, datapath)),
                 write.data.eq(datapath(action.value)),
                 write.en.eq(1),
             ]
@@ -150,6 +165,9 @@ class KernelComponent(wiring.Component):
             m.next = names[nxt.target]
         elif isinstance(nxt, WaitCall):
             self._wait(m, nxt, names)
+        elif isinstance(nxt, RunPipeline):
+            with m.If(self._pipes[nxt.index].done):
+                m.next = names[nxt.then]
         elif isinstance(nxt, Branch):
             with m.If(datapath(nxt.cond)):
                 m.next = names[nxt.then]
@@ -189,19 +207,6 @@ class _ExternalWrite:
         self.addr = group.wr_addr  # type: ignore[attr-defined]
         self.data = group.wr_data  # type: ignore[attr-defined]
         self.en = group.wr_en  # type: ignore[attr-defined]
-
-
-def _address(indices: tuple[Expr, ...], t: ArrayType, datapath: Datapath) -> Value:
-    """Row-major element address of ``indices`` in an array of type ``t``."""
-    abits = max(1, (t.size - 1).bit_length())
-    stride, total = 1, None
-    for idx, dim in reversed(list(zip(indices, t.shape))):
-        term = datapath(idx).as_unsigned()[:abits]
-        term = term * stride if stride != 1 else term
-        total = term if total is None else total + term
-        stride *= dim
-    assert total is not None, "arrays have at least one dimension"
-    return total[:abits]
 
 
 def usage(fsmd: Fsmd) -> dict[Sym, tuple[bool, bool]]:

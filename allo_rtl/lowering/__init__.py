@@ -5,8 +5,12 @@ from ._fsmd import (
     CallStart,
     Fsmd,
     Goto,
+    Level,
     Memory,
+    Pipeline,
+    PipeOp,
     ReadPort,
+    RunPipeline,
     SetReg,
     State,
     WaitCall,
@@ -15,6 +19,6 @@ from ._fsmd import (
 from ._lower import lower
 
 __all__ = [
-    "Branch", "CallStart", "Fsmd", "Goto", "Memory", "ReadPort", "SetReg", "State", "WaitCall",
-    "WritePort", "lower",
+    "Branch", "CallStart", "Fsmd", "Goto", "Level", "Memory", "PipeOp", "Pipeline", "ReadPort",
+    "RunPipeline", "SetReg", "State", "WaitCall", "WritePort", "lower",
 ]  # fmt: skip

@@ -17,8 +17,8 @@ from ..ir._nodes import Expr, Sym
 from ..ir.types import AlloType, ArrayType
 
 __all__ = [
-    "Branch", "CallStart", "Fsmd", "Goto", "Memory", "ReadPort", "SetReg", "State", "WaitCall",
-    "WritePort",
+    "Branch", "CallStart", "Fsmd", "Goto", "Level", "Memory", "PipeOp", "Pipeline", "ReadPort",
+    "RunPipeline", "SetReg", "State", "WaitCall", "WritePort",
 ]  # fmt: skip
 
 
@@ -84,11 +84,77 @@ class Branch:
 
 
 @dataclass(frozen=True)
+class Level:
+    """One loop of a flattened pipelined nest: ``var`` runs ``lo, lo + step, ...`` (``trips``
+    values), held in a counter register of type ``type``."""
+
+    var: Sym
+    lo: int
+    step: int
+    trips: int
+    type: AlloType
+
+
+@dataclass(frozen=True)
+class PipeOp:
+    """A timed operation of a pipeline iteration.
+
+    ``kind``: ``"load"`` (``buf[indices]`` read, data in ``sym`` one cycle later), ``"mul"``
+    (``value`` registered into ``sym``, one cycle), ``"store"`` (``buf[indices] = value``),
+    ``"set"`` (register ``sym`` gets ``value``: a scalar carried to the next iteration or out of
+    the loop). ``guard`` (or ``None``) enables a store. ``pin`` marks statements flattened from
+    around an inner loop (``"first"``/``"last"`` inner iteration), used by dependence analysis.
+    """
+
+    kind: str
+    sym: Sym | None
+    buf: Sym | None
+    indices: tuple[Expr, ...]
+    value: Expr | None
+    guard: Expr | None
+    type: AlloType | None
+    pin: str | None
+    loc: Loc | None
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """A modulo-scheduled loop nest: an iteration issues every ``ii`` cycles (``levels`` are
+    the flattened loops, outermost first); operation ``ops[n]`` runs ``times[n]`` cycles after
+    its iteration issued; the last one ends ``depth`` cycles after the issue."""
+
+    name: str
+    levels: tuple[Level, ...]
+    ops: tuple[PipeOp, ...]
+    times: tuple[int, ...]
+    ii: int
+    requested_ii: int
+    depth: int
+    reasons: tuple[str, ...]  # why smaller IIs were infeasible
+    loc: Loc | None
+
+    @property
+    def trips(self) -> int:
+        total = 1
+        for lv in self.levels:
+            total *= lv.trips
+        return total
+
+
+@dataclass(frozen=True)
+class RunPipeline:
+    """Run ``pipelines[index]`` of the FSMD to completion, then go to ``then``."""
+
+    index: int
+    then: int
+
+
+@dataclass(frozen=True)
 class State:
     """One cycle. ``port_data`` binds temporaries to the read data of an array's port."""
 
     actions: tuple[SetReg | ReadPort | WritePort | CallStart, ...]
-    next: Goto | Branch | WaitCall | None  # None: the run ends after this cycle
+    next: Goto | Branch | WaitCall | RunPipeline | None  # None: the run ends after this cycle
     port_data: tuple[tuple[Sym, Sym], ...]
     loc: Loc | None
 
@@ -121,5 +187,6 @@ class Fsmd:
     array_results: tuple[tuple[int, Memory], ...]
     loc: Loc
     callees: tuple[tuple[str, Fsmd], ...] = ()  # instance name, lowered callee
+    pipelines: tuple[Pipeline, ...] = ()
     param_ports: tuple[str, ...] = ()  # port (group) name of each parameter, in order
     result_ports: tuple[str, ...] = ()  # port (group) name of each returned value, in order

@@ -46,13 +46,17 @@ from ._fsmd import (
     Fsmd,
     Goto,
     Memory,
+    Pipeline,
     ReadPort,
+    RunPipeline,
     SetReg,
     State,
     WaitCall,
     WritePort,
 )
+from ._pipeline import build_pipeline, pipeline_nest
 from ._prepare import fill, prepare
+from ._unroll import expand_unrolls
 
 __all__ = ["lower"]
 
@@ -136,6 +140,7 @@ class _Lowering(StmtVisitor):
         self.states: list[State | None] = []
         self.registers: dict[Sym, AlloType] = {}
         self.results: list[tuple[str, Sym, AlloType]] = []
+        self.pipelines: list[Pipeline] = []
         self.succ = -1
 
     # -- states ----------------------------------------------------------------------------
@@ -249,6 +254,9 @@ class _Lowering(StmtVisitor):
         return self.emit(cycles, Branch(cond, body, succ), s.loc, ids)
 
     def visit_For(self, s: For) -> int:
+        nest = pipeline_nest(s)
+        if nest is not None:
+            return self.pipeline(nest, s)
         succ = self.succ
         self.registers[s.var] = _counter_type(s)
         hi = s.hi
@@ -270,6 +278,16 @@ class _Lowering(StmtVisitor):
         cycles[-1].actions.append(SetReg(s.var, lo))
         enter = Binary(cmp, lo, hi_now, _BOOL, s.loc)
         return self.emit(cycles, Branch(enter, body, succ), s.loc)
+
+    def pipeline(self, nest: list, s: For) -> int:
+        p = build_pipeline(nest, _counter_type)
+        for op in p.ops:
+            if op.kind == "set":
+                self.registers[op.sym] = op.type  # type: ignore[index]
+        self.pipelines.append(p)
+        (state,) = self.reserve()
+        self.states[state] = State((), RunPipeline(len(self.pipelines) - 1, self.succ), (), s.loc)
+        return state
 
     def merge_latch(self, latch: int) -> None:
         """Fold the latch (increment and test) into the body's last state(s), saving a cycle
@@ -433,7 +451,7 @@ def _lower_function(fn: Function, module: Module, cache: dict[str, Fsmd]) -> Fsm
 
 
 def _lower_one(fn: Function, module: Module, cache: dict[str, Fsmd]) -> Fsmd:
-    fn = prepare(fn)
+    fn = expand_unrolls(prepare(fn))
     _check_no_floats(fn)
     memories, array_params, array_results = _memories(fn)
     low = _Lowering(fn, module, cache)
@@ -459,6 +477,7 @@ def _lower_one(fn: Function, module: Module, cache: dict[str, Fsmd]) -> Fsmd:
         array_results=tuple(array_results),
         loc=fn.loc,
         callees=tuple(low.callees),
+        pipelines=tuple(low.pipelines),
         param_ports=param_ports(fn),
         result_ports=result_ports(fn),
     )

@@ -1,0 +1,145 @@
+"""A modulo-scheduled :class:`Pipeline` -> Amaranth logic inside a kernel.
+
+While the controller is in the pipeline's state, an iteration issues every II cycles; its
+``valid`` bit moves down a shift register one stage per cycle, and an operation scheduled ``t``
+cycles after the issue fires when ``valid[t]`` is set. Values are carried from the cycle they
+are produced to the cycles that use them by per-value register chains (counter values from the
+issue, read data from the cycle after the load, products from the cycle after the multiply).
+The state is left in the cycle in which the last iteration's last operation runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from amaranth.hdl import Module, Signal, Value
+
+from .._errors import InternalError
+from ..ir._nodes import Sym
+from ..lowering import Pipeline
+from ._datapath import Datapath, element_address, shape_of
+
+__all__ = ["PipelineLogic"]
+
+
+class PipelineLogic:
+    """Builds the logic of pipeline ``p``; ``done`` is high in its last cycle."""
+
+    def __init__(self, p: Pipeline, index: int, regs: dict[Sym, Signal], ports: dict) -> None:
+        self.p, self.regs, self.ports = p, regs, ports
+        self.prefix = f"p{index}_"
+        self.done = Signal(name=f"{self.prefix}done")
+        self.chains: dict[Sym, dict[int, Value]] = {}
+        self.shapes: dict[Sym, Any] = {}
+
+    def elaborate(self, m: Module, run: Value) -> None:
+        p = self.p
+        valid = [Signal(name=f"{self.prefix}valid{t}") for t in range(p.depth)]
+        issue = self._issue(m, run)
+        m.d.comb += valid[0].eq(issue)
+        for t in range(1, p.depth):
+            m.d.sync += valid[t].eq(valid[t - 1])
+        for lv in p.levels:
+            self.chains[lv.var] = {0: self.counters[lv.var]}
+            self.shapes[lv.var] = self.counters[lv.var].shape()
+        for op in p.ops:
+            if op.kind in ("load", "mul"):
+                self.shapes[op.sym] = shape_of(op.type)  # type: ignore[arg-type]
+        for n, op in enumerate(p.ops):
+            self._op(m, op, p.times[n], valid)
+        pending = Signal(name=f"{self.prefix}pending")
+        m.d.comb += pending.eq(0)
+        for t in range(p.depth - 1):
+            with m.If(valid[t]):
+                m.d.comb += pending.eq(1)
+        m.d.comb += self.done.eq(run & (self.all_issued | self.last_issue) & ~pending)
+
+    def _issue(self, m: Module, run: Value) -> Value:
+        """Odometer counters over the levels, one step per issue; returns the issue signal."""
+        p, pre = self.p, self.prefix
+        self.counters = {
+            lv.var: Signal(shape_of(lv.type), name=f"{pre}{lv.var.name}") for lv in p.levels
+        }
+        self.all_issued = Signal(name=f"{pre}issued")
+        self.last_issue = Signal(name=f"{pre}last_issue")
+        issue = Signal(name=f"{pre}issue")
+        slot = Signal(range(max(p.ii, 2)), name=f"{pre}slot")
+        m.d.comb += issue.eq(run & ~self.all_issued & (slot == 0))
+        with m.If(~run):
+            m.d.sync += [self.all_issued.eq(0), slot.eq(0)]
+            m.d.sync += [self.counters[lv.var].eq(lv.lo) for lv in p.levels]
+        with m.Elif(~self.all_issued):
+            if p.ii > 1:
+                with m.If(slot == p.ii - 1):
+                    m.d.sync += slot.eq(0)
+                with m.Else():
+                    m.d.sync += slot.eq(slot + 1)
+        at_last = Value.cast(1)
+        for lv in p.levels:
+            at_last = at_last & (self.counters[lv.var] == lv.lo + (lv.trips - 1) * lv.step)
+        m.d.comb += self.last_issue.eq(issue & at_last)
+        with m.If(issue):
+            with m.If(at_last):
+                m.d.sync += self.all_issued.eq(1)
+            self._odometer(m)
+        return issue
+
+    def _odometer(self, m: Module) -> None:
+        carry: Value = Value.cast(1)
+        for lv in reversed(self.p.levels):
+            ctr = self.counters[lv.var]
+            last = ctr == lv.lo + (lv.trips - 1) * lv.step
+            with m.If(carry):
+                with m.If(last):
+                    m.d.sync += ctr.eq(lv.lo)
+                with m.Else():
+                    m.d.sync += ctr.eq(ctr + lv.step)
+            carry = carry & last
+
+    def at(self, m: Module, sym: Sym, t: int) -> Value:
+        """The value of ``sym`` as the iteration in stage ``t`` sees it."""
+        if sym not in self.chains:
+            if sym in self.regs:
+                return self.regs[sym]
+            raise InternalError(f"pipeline value {sym.name} used before it is produced")
+        chain = self.chains[sym]
+        if t not in chain:
+            if t <= min(chain):
+                raise InternalError(f"pipeline value {sym.name} used in cycle {t}, too early")
+            reg = Signal(self.shapes[sym], name=f"{self.prefix}{sym.name}_s{t}")
+            m.d.sync += reg.eq(self.at(m, sym, t - 1))
+            chain[t] = reg
+        return chain[t]
+
+    def datapath(self, m: Module, t: int) -> Datapath:
+        dp = Datapath(lambda sym: self.at(m, sym, t), prefix=f"{self.prefix}s{t}_")
+        self._datapaths.append(dp)
+        return dp
+
+    def _op(self, m: Module, op: Any, t: int, valid: list[Signal]) -> None:
+        # every value is built before any `with m.If`: building adds the stage registers of
+        # the values it uses, and those must shift unconditionally
+        if not hasattr(self, "_datapaths"):
+            self._datapaths: list[Datapath] = []
+        dp = self.datapath(m, t)
+        if op.kind == "load":
+            read, _, at = self.ports[op.buf]
+            addr = element_address(op.indices, at, dp)
+            with m.If(valid[t]):
+                m.d.comb += [read.addr.eq(addr), read.en.eq(1)]
+            self.chains[op.sym] = {t + 1: read.data}
+        elif op.kind == "mul":
+            reg = Signal(self.shapes[op.sym], name=f"{self.prefix}{op.sym.name}")
+            m.d.sync += reg.eq(dp(op.value))
+            self.chains[op.sym] = {t + 1: reg}
+        elif op.kind == "store":
+            _, write, at = self.ports[op.buf]
+            addr, data = element_address(op.indices, at, dp), dp(op.value)
+            enable = valid[t] if op.guard is None else valid[t] & dp(op.guard)
+            with m.If(enable):
+                m.d.comb += [write.addr.eq(addr), write.data.eq(data), write.en.eq(1)]
+        elif op.kind == "set":
+            value = dp(op.value)
+            with m.If(valid[t]):
+                m.d.sync += self.regs[op.sym].eq(value)
+        m.d.comb += dp.assignments

@@ -1,0 +1,184 @@
+"""Modulo scheduling of one pipeline iteration (see ``_pipeline.py``).
+
+Times are cycles after the iteration issued. A load's data and a product arrive one cycle after
+the operation; other arithmetic is combinational in the cycle of its consumer. Each array has
+one read and one write port: two accesses of one kind may not share a cycle modulo II. A scalar
+written by the iteration is read by the next one ``II`` cycles later, so
+``II >= write_time - read_time + 1``; a store and a load of the same address at iteration
+distance ``d`` need ``load_time + d * II >= store_time + 1``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from .._errors import InternalError
+from ..ir._nodes import EXPR_TYPES, Binary, Cast, Const, Expr, For, Sym, Var
+from ._fsmd import Level, Pipeline, PipeOp
+
+__all__ = ["modulo_schedule"]
+
+_MAX_II = 256
+
+
+def _syms(exprs: Any) -> set[Sym]:
+    out: set[Sym] = set()
+
+    def visit(e: Any) -> None:
+        if isinstance(e, Var):
+            out.add(e.sym)
+        for f in fields(e):
+            child = getattr(e, f.name)
+            if isinstance(child, EXPR_TYPES):
+                visit(child)
+            elif isinstance(child, tuple):
+                for c in child:
+                    if isinstance(c, EXPR_TYPES):
+                        visit(c)
+
+    for e in exprs:
+        if e is not None:
+            visit(e)
+    return out
+
+
+def _operands(op: PipeOp) -> set[Sym]:
+    return _syms([*op.indices, op.value, op.guard])
+
+
+def _dim_var(e: Expr) -> Sym | None:
+    """The loop variable ``v`` when ``e`` is ``v``, ``v + c`` or ``v - c`` (maybe cast)."""
+    while isinstance(e, Cast):
+        e = e.operand
+    if isinstance(e, Var):
+        return e.sym
+    if isinstance(e, Binary) and e.op in ("add", "sub") and isinstance(e.rhs, Const):
+        return _dim_var(e.lhs)
+    return None
+
+
+def _distance(store: PipeOp, load: PipeOp, levels: tuple[Level, ...]) -> int | None:
+    """Smallest iteration distance at which ``load`` may read what ``store`` wrote (``None``:
+    never). Exact for identical indices made of loop variables; otherwise 1 (may alias)."""
+    if store.indices != load.indices:
+        return 1
+    dims = {_dim_var(i) for i in store.indices}
+    outer = {lv.var for lv in levels[:-1]}
+    inner = levels[-1].var
+    if inner in dims:
+        return None if outer <= dims else levels[-1].trips
+    if outer <= dims and (load.pin == "first" or store.pin == "last"):
+        return None
+    return 1
+
+
+class _Schedule:
+    def __init__(self, ops: list[PipeOp], levels: tuple[Level, ...], ii: int) -> None:
+        self.ops, self.levels, self.ii = ops, levels, ii
+        self.temps = {op.sym: n for n, op in enumerate(ops) if op.kind in ("load", "mul")}
+        self.sets = {op.sym: n for n, op in enumerate(ops) if op.kind == "set"}
+        self.times = [0] * len(ops)
+
+    def avail(self, sym: Sym) -> int:
+        n = self.temps.get(sym)
+        return 0 if n is None else self.times[n] + 1
+
+    def earliest(self, n: int) -> int:
+        op = self.ops[n]
+        t = max([0, *(self.avail(s) for s in _operands(op))])
+        for m in range(n):
+            other = self.ops[m]
+            if other.buf is None or other.buf != op.buf:
+                continue
+            if other.kind == "store":
+                t = max(t, self.times[m] + 1)
+            elif op.kind == "store":
+                t = max(t, self.times[m])
+        return t
+
+    def place(self) -> None:
+        table: set[tuple[Sym, str, int]] = set()
+        for n, op in enumerate(self.ops):
+            if op.kind == "set":
+                continue
+            t = self.earliest(n)
+            if op.kind in ("load", "store"):
+                port = "r" if op.kind == "load" else "w"
+                while (op.buf, port, t % self.ii) in table:
+                    t += 1
+                table.add((op.buf, port, t % self.ii))  # type: ignore[arg-type]
+            self.times[n] = t
+        self.place_sets()
+
+    def readers(self, sym: Sym) -> list[int]:
+        return [n for n, op in enumerate(self.ops) if sym in _operands(op)]
+
+    def place_sets(self) -> None:
+        for n in self.sets.values():
+            self.times[n] = self.earliest(n)
+        changed = True
+        while changed:
+            changed = False
+            for sym, n in self.sets.items():
+                t = max([self.times[n], *(self.times[r] for r in self.readers(sym))])
+                if t != self.times[n]:
+                    self.times[n], changed = t, True
+
+    def violations(self) -> list[str]:
+        out = []
+        for sym, n in self.sets.items():
+            for r in self.readers(sym):
+                if self.times[n] - self.times[r] + 1 > self.ii:
+                    out.append(
+                        f"`{sym.name}` is read in cycle {self.times[r]} of an iteration and "
+                        f"written in cycle {self.times[n]}; the next iteration needs it "
+                        f"{self.times[n] - self.times[r] + 1} cycles after the read"
+                    )
+        for s, store in enumerate(self.ops):
+            for ld, load in enumerate(self.ops):
+                if store.kind != "store" or load.kind != "load" or store.buf != load.buf:
+                    continue
+                d = _distance(store, load, self.levels)
+                if d is not None and self.times[ld] + d * self.ii < self.times[s] + 1:
+                    out.append(
+                        f"array `{store.buf.name}` (line {store.loc.line if store.loc else '?'}) "  # type: ignore[union-attr]
+                        f"is written in cycle {self.times[s]} and read again {d} iteration(s) "
+                        f"later in cycle {self.times[ld]} of that iteration"
+                    )
+        return out
+
+
+def _res_mii(ops: list[PipeOp]) -> tuple[int, list[str]]:
+    counts: dict[tuple[Sym, str], int] = {}
+    for op in ops:
+        if op.kind in ("load", "store"):
+            key = (op.buf, op.kind)
+            counts[key] = counts.get(key, 0) + 1  # type: ignore[index]
+    reasons = [
+        f"array `{buf.name}` has one {'read' if kind == 'load' else 'write'} port and "
+        f"{k} {'reads' if kind == 'load' else 'writes'} per iteration"
+        for (buf, kind), k in counts.items()
+        if k > 1
+    ]
+    return max([1, *counts.values()]), reasons
+
+
+def modulo_schedule(ops: list[PipeOp], levels: list[Level], requested: int, loop: For) -> Pipeline:
+    """The schedule with the smallest feasible II >= ``requested``."""
+    res, res_reasons = _res_mii(ops)
+    reasons: list[str] = []
+    if res > requested:
+        reasons += [f"II={ii}: {r}" for ii in range(requested, res) for r in res_reasons]
+    for ii in range(max(requested, res), _MAX_II + 1):
+        sched = _Schedule(ops, tuple(levels), ii)
+        sched.place()
+        problems = sched.violations()
+        if not problems:
+            depth = max([1, *(t + 1 for t in sched.times)])
+            return Pipeline(
+                f"{loop.band}.{loop.name}", tuple(levels), tuple(ops), tuple(sched.times), ii,
+                requested, depth, tuple(reasons), loop.loc,
+            )  # fmt: skip
+        reasons += [f"II={ii}: {p}" for p in problems]
+    raise InternalError(f"no II up to {_MAX_II} satisfies the dependences", loop.loc)

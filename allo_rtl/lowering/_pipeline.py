@@ -1,0 +1,217 @@
+"""Pipelined loop nests -> modulo-scheduled :class:`Pipeline` controllers.
+
+A loop marked ``pipeline`` is flattened with the loops around it that form a semi-perfect nest
+(constant bounds; a body of straight-line statements, one loop, straight-line statements): the
+nest runs as one stream of iterations, one issued every II cycles by odometer counters. The
+statements before an inner loop run in the iteration where every inner counter is at its first
+value, those after it where they are at their last value (guards), so consecutive outer
+iterations overlap the pipeline's fill and drain.
+
+The body (inner loops already unrolled) is executed symbolically: scalars become expressions
+over the iteration's values, loads and multiplies become timed operations (a load's data and a
+product arrive one cycle later), ``if`` becomes guards. Operations are modulo-scheduled as soon
+as their operands allow, on one read and one write port per array per II-slot; the smallest II
+that satisfies the loop-carried dependences (scalars kept in registers, and memory accesses at a
+known iteration distance) is chosen, and the reasons an II was rejected are kept for reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from .._errors import LoweringError
+from ..ir._nodes import (
+    EXPR_TYPES,
+    Alloc,
+    Assign,
+    Binary,
+    Const,
+    Decl,
+    Expr,
+    For,
+    If,
+    Load,
+    Select,
+    Stmt,
+    Store,
+    Sym,
+    Unary,
+    Var,
+)
+from ..ir.types import UInt, index
+from ._fsmd import Level, Pipeline, PipeOp
+from ._unroll import trip_count
+
+__all__ = ["build_pipeline", "pipeline_nest"]
+
+_BOOL = UInt(1)
+_MAX_II = 64
+
+
+def _straight(stmts: tuple[Stmt, ...]) -> bool:
+    ok = (Assign, Decl, Store, Alloc)
+    return all(
+        isinstance(s, ok) or (isinstance(s, If) and _straight(s.then + s.orelse)) for s in stmts
+    )
+
+
+def pipeline_nest(loop: For) -> list[tuple[For, tuple, tuple]] | None:
+    """The semi-perfect nest from ``loop`` down to a pipelined loop, as (loop, before, after)
+    per level, or ``None`` when ``loop`` does not start one."""
+    trips = trip_count(loop)
+    if trips is None or trips < 1:
+        return [(loop, (), ())] if dict(loop.attrs).get("pipeline") and trips is None else None
+    if dict(loop.attrs).get("pipeline"):
+        return [(loop, (), ())]
+    loops = [n for n, s in enumerate(loop.body) if isinstance(s, For)]
+    if len(loops) != 1:
+        return None
+    n = loops[0]
+    before, inner, after = loop.body[:n], loop.body[n], loop.body[n + 1 :]
+    if not (_straight(before) and _straight(after)):
+        return None
+    rest = pipeline_nest(inner)  # type: ignore[arg-type]
+    if rest is None or trip_count(rest[-1][0]) is None:
+        return None
+    return [(loop, before, after), *rest]
+
+
+@dataclass
+class _Builder:
+    """Symbolic execution of one iteration of the flattened body."""
+
+    levels: list[Level]
+    ops: list[PipeOp] = field(default_factory=list)
+    env: dict[Sym, Expr] = field(default_factory=dict)
+    temps: dict[Sym, Any] = field(default_factory=dict)  # temp -> producing op
+    loads: dict[tuple, Sym] = field(default_factory=dict)  # CSE of loads
+    stores: dict[Sym, tuple] = field(default_factory=dict)  # last store per array
+    pin: str | None = None
+
+    def rewrite(self, e: Expr) -> Expr:
+        if isinstance(e, Var):
+            return self.env.get(e.sym, e)
+        if isinstance(e, Load):
+            return self.load(e)
+        changes: dict[str, Any] = {}
+        for f in fields(e):  # type: ignore[arg-type]
+            child = getattr(e, f.name)
+            if isinstance(child, EXPR_TYPES):
+                changes[f.name] = self.rewrite(child)
+            elif isinstance(child, tuple) and child and isinstance(child[0], EXPR_TYPES):
+                changes[f.name] = tuple(self.rewrite(c) for c in child)
+        e = replace(e, **changes) if changes else e
+        if isinstance(e, Binary) and e.op == "mul" and not _const(e.lhs) and not _const(e.rhs):
+            return self.timed("mul", e, None, (), None)
+        return e
+
+    def load(self, e: Load) -> Expr:
+        idx = tuple(self.rewrite(i) for i in e.indices)
+        last = self.stores.get(e.buf)
+        if last is not None and last[0] == idx and last[2] is None:
+            return last[1]  # forwarded from the store before it in this iteration
+        key = (e.buf, idx)
+        if key in self.loads:
+            return Var(self.loads[key], e.type, e.loc)
+        out = self.timed("load", e, e.buf, idx, None)
+        self.loads[key] = out.sym  # type: ignore[attr-defined]
+        return out
+
+    def timed(self, kind: str, e: Expr, buf: Sym | None, idx: tuple, guard: Expr | None) -> Var:
+        sym = Sym(f"{kind}{len(self.ops)}")
+        op = PipeOp(
+            kind, sym, buf, idx, e if kind == "mul" else None, guard, e.type, self.pin, e.loc
+        )
+        self.ops.append(op)
+        self.temps[sym] = op
+        return Var(sym, e.type, e.loc)
+
+    def block(self, stmts: tuple[Stmt, ...], guard: Expr | None) -> None:
+        for s in stmts:
+            self.stmt(s, guard)
+
+    def stmt(self, s: Stmt, guard: Expr | None) -> None:
+        if isinstance(s, (Assign, Decl)):
+            if isinstance(s, Decl) and s.init is None:
+                return
+            value = self.rewrite(s.value if isinstance(s, Assign) else s.init)  # type: ignore[arg-type]
+            if guard is not None:
+                value = Select(
+                    guard,
+                    value,
+                    self.env.get(s.sym, Var(s.sym, value.type, s.loc)),
+                    value.type,
+                    s.loc,
+                )
+            self.env[s.sym] = value
+        elif isinstance(s, Store):
+            idx = tuple(self.rewrite(i) for i in s.indices)
+            value = self.rewrite(s.value)
+            self.ops.append(PipeOp("store", None, s.buf, idx, value, guard, None, self.pin, s.loc))
+            self.stores[s.buf] = (idx, value, guard)
+            self.loads = {k: v for k, v in self.loads.items() if k[0] != s.buf}
+        elif isinstance(s, If):
+            cond = self.rewrite(s.cond)
+            neg = Unary("not", cond, _BOOL, s.loc)
+            self.block(s.then, cond if guard is None else _and(guard, cond))
+            self.block(s.orelse, neg if guard is None else _and(guard, neg))
+        elif isinstance(s, Alloc):
+            return
+        else:
+            raise LoweringError(
+                f"{type(s).__name__.lower()} statements are not supported inside a pipelined loop",
+                s.loc,
+                "move it out of the pipelined loop nest",
+            )
+
+
+def _const(e: Expr) -> bool:
+    return isinstance(e, Const)
+
+
+def _and(a: Expr, b: Expr) -> Expr:
+    return Binary("land", a, b, _BOOL, a.loc)
+
+
+def _pin_guard(levels: list[Level], which: str, loc: Any) -> Expr:
+    guard: Expr | None = None
+    for lv in levels:
+        value = lv.lo if which == "first" else lv.lo + (lv.trips - 1) * lv.step
+        test = Binary("eq", Var(lv.var, index, loc), Const(value, index, loc), _BOOL, loc)
+        guard = test if guard is None else _and(guard, test)
+    assert guard is not None
+    return guard
+
+
+def build_pipeline(nest: list[tuple[For, tuple, tuple]], counter_type: Any) -> Pipeline:
+    """Flatten, execute symbolically and modulo-schedule the nest."""
+    levels = []
+    for loop, _, _ in nest:
+        trips = trip_count(loop)
+        if trips is None:
+            raise LoweringError(
+                f"a pipelined loop needs constant bounds (loop `{loop.name}`)",
+                loop.loc,
+                "use constant bounds, or do not pipeline this loop",
+            )
+        levels.append(Level(loop.var, int(loop.lo.value), loop.step, trips, counter_type(loop)))  # type: ignore[union-attr]
+    b = _Builder(levels)
+    for depth, (loop, before, _) in enumerate(nest):
+        if before:
+            b.pin = "first"
+            b.block(before, _pin_guard(levels[depth + 1 :], "first", loop.loc))
+    b.pin = None
+    b.block(nest[-1][0].body, None)
+    for depth in reversed(range(len(nest))):
+        loop, _, after = nest[depth]
+        if after:
+            b.pin = "last"
+            b.block(after, _pin_guard(levels[depth + 1 :], "last", loop.loc))
+    for sym, value in b.env.items():
+        b.ops.append(PipeOp("set", sym, None, (), value, None, value.type, None, value.loc))
+    inner = nest[-1][0]
+    requested = int(dict(inner.attrs).get("pipeline", 1))
+    from ._modulo import modulo_schedule
+
+    return modulo_schedule(b.ops, levels, requested, inner)

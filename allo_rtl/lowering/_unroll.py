@@ -1,0 +1,107 @@
+"""IR -> IR: replicate the bodies of unrolled loops, and of every loop inside a pipelined one.
+
+A full unroll (``unroll=0``, or any loop inside a loop marked ``pipeline``) replaces the loop by
+one copy of its body per iteration, the loop variable replaced by its value::
+
+    for j in range(0, 3):  # unroll=0        C[0] = A[0] + 1
+        C[j] = A[j] + 1              ->       C[1] = A[1] + 1
+                                              C[2] = A[2] + 1
+
+A partial unroll by ``f`` keeps a loop over groups of ``f`` iterations whose body holds ``f``
+copies (``j``, ``j + 1``, ...); when ``f`` does not divide the trip count, the copies past the
+end are guarded by ``if j + u < hi``. The copies form one straight-line block, which the
+scheduler runs in the same cycles where dependences and ports allow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from .._errors import LoweringError
+from ..ir._nodes import Binary, Const, For, Function, If, Stmt, Var, While
+from ..ir._rewrite import substitute
+from ..ir.types import UInt, index
+
+__all__ = ["expand_unrolls", "trip_count"]
+
+_MAX_COPIES = 4096
+
+
+def trip_count(loop: For) -> int | None:
+    """Iterations of ``loop`` when its bounds are constants, else ``None``."""
+    if not (isinstance(loop.lo, Const) and isinstance(loop.hi, Const)):
+        return None
+    lo, hi, step = int(loop.lo.value), int(loop.hi.value), loop.step
+    return max(0, -((lo - hi) // step)) if step > 0 else max(0, -((hi - lo) // -step))
+
+
+def _copy(body: tuple[Stmt, ...], loop: For, value: Any) -> tuple[Stmt, ...]:
+    return substitute(body, {loop.var: value})
+
+
+def _full(loop: For) -> tuple[Stmt, ...]:
+    trips = trip_count(loop)
+    if trips is None:
+        raise LoweringError(
+            f"loop `{loop.name}` cannot be unrolled fully: its bounds are not constants",
+            loop.loc,
+            "unroll it by a factor instead",
+        )
+    if trips > _MAX_COPIES:
+        raise LoweringError(
+            f"unrolling loop `{loop.name}` fully would make {trips} copies of its body "
+            f"(at most {_MAX_COPIES})",
+            loop.loc,
+            "unroll by a factor, or pipeline the loop instead",
+        )
+    lo, loc = int(loop.lo.value), loop.loc  # type: ignore[union-attr]
+    out: list[Stmt] = []
+    for n in range(trips):
+        out.extend(_copy(loop.body, loop, Const(lo + n * loop.step, index, loc)))
+    return tuple(out)
+
+
+def _partial(loop: For, factor: int) -> tuple[Stmt, ...]:
+    trips, loc = trip_count(loop), loop.loc
+    var = Var(loop.var, index, loc)
+    body: list[Stmt] = []
+    for u in range(factor):
+        offset = Const(u * loop.step, index, loc)
+        value = Binary("add", var, offset, index, loc) if u else var
+        copy = _copy(loop.body, loop, value)
+        if trips is None or (u and trips % factor):
+            cmp = "lt" if loop.step > 0 else "gt"
+            guard = Binary(cmp, value, loop.hi, UInt(1), loc)
+            copy = (If(guard, copy, (), loc),)
+        body.extend(copy)
+    attrs = tuple((k, v) for k, v in loop.attrs if k != "unroll")
+    return (replace(loop, step=loop.step * factor, body=tuple(body), attrs=attrs),)
+
+
+def _expand(stmts: tuple[Stmt, ...], inside_pipeline: bool) -> tuple[Stmt, ...]:
+    out: list[Stmt] = []
+    for s in stmts:
+        if isinstance(s, For):
+            attrs = dict(s.attrs)
+            inner = inside_pipeline or "pipeline" in attrs
+            s = replace(s, body=_expand(s.body, inner))
+            if inside_pipeline or attrs.get("unroll") == 0:
+                out.extend(_full(s))
+                continue
+            if attrs.get("unroll"):
+                out.extend(_partial(s, int(attrs["unroll"])))  # type: ignore[arg-type]
+                continue
+        elif isinstance(s, While):
+            s = replace(s, body=_expand(s.body, inside_pipeline))
+        elif isinstance(s, If):
+            s = replace(
+                s, then=_expand(s.then, inside_pipeline), orelse=_expand(s.orelse, inside_pipeline)
+            )
+        out.append(s)
+    return tuple(out)
+
+
+def expand_unrolls(fn: Function) -> Function:
+    """``fn`` with unrolled loops (and loops inside pipelined loops) replicated."""
+    return replace(fn, body=_expand(fn.body, False))
