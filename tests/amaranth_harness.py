@@ -15,9 +15,12 @@ from allo_rtl.lowering import lower
 from allo_rtl.reference import numpy_dtype
 
 
+_RAW = [False]  # the `raw` flag of the current run
+
+
 def _raw(value, t):
     """Raw bits of ``value`` (Fixed values are exact multiples of 2**-fracs here)."""
-    scaled = value * 2**t.fracs if t.fracs else value
+    scaled = value * 2**t.fracs if t.fracs and not _RAW[0] else value
     assert scaled == int(scaled), (value, t)
     return int(scaled) & ((1 << t.bits) - 1)
 
@@ -25,15 +28,19 @@ def _raw(value, t):
 def _value(raw, t):
     """The value of raw bits, as the NumPy target returns it (Fixed: a float)."""
     v = _signed(int(raw) & ((1 << t.bits) - 1), t)
-    return v / 2**t.fracs if t.fracs else v
+    return v / 2**t.fracs if t.fracs and not _RAW[0] else v
 
 
 def _signed(raw, t):
     return raw - (1 << t.bits) if t.signed and raw >> (t.bits - 1) else raw
 
 
-def run(schedule, *args, max_cycles=200_000):
-    """Simulate the kernel; returns (results like the NumPy target, cycles from start to done)."""
+def run(schedule, *args, max_cycles=200_000, raw=False):
+    """Simulate the kernel; returns (results like the NumPy target, cycles from start to done).
+
+    With ``raw=True`` scalar arguments and results are raw bit patterns (Fixed values are
+    not scaled)."""
+    _RAW[0] = raw
     kernel = KernelComponent(lower(schedule.module))
     info = kernel.info
     m = Module()

@@ -270,7 +270,7 @@ def test_random_expression_trees(case):
     s = make_schedule(src, types)
     note(f"raw arguments: {raw}")
     want = s.build()(*(fixed_arg(r, t) if t.fixed else r for r, t in zip(raw, ptypes)))
-    got, cycles = run(s, *raw)
+    got, cycles = run(s, *raw, raw=True)
     assert cycles > 0
     same_scalar(got, want, rt, f"k{raw}")
 
@@ -524,7 +524,7 @@ def check_loop_kernel(case) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)  # the arguments have the declared dtypes
         want = s.build()(*ref_args)
-    got, cycles = run(s, *args)
+    got, cycles = run(s, *args, raw=True)
     assert cycles > 0
     same_array(got[0], want[0], nest.result, "returned array R")
     for (name, t), g, w in zip(nest.accs.items(), got[1:], want[1:]):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from .._errors import InternalError, Loc, LoweringError
+from ..ir._fold import loop_range
 from ..ir._nodes import (
     EXPR_TYPES,
     Alloc,
@@ -56,6 +57,7 @@ from ._fsmd import (
 )
 from ._pipeline import build_pipeline, pipeline_nest
 from ._prepare import fill, prepare
+from ._promote import promote_nest
 from ._unroll import expand_unrolls
 
 __all__ = ["lower"]
@@ -254,6 +256,11 @@ class _Lowering(StmtVisitor):
         return self.emit(cycles, Branch(cond, body, succ), s.loc, ids)
 
     def visit_For(self, s: For) -> int:
+        values = loop_range(s)
+        if values is not None:  # constant bounds written as expressions, e.g. `N - 1`
+            s = replace(
+                s, lo=Const(values.start, index, s.lo.loc), hi=Const(values.stop, index, s.hi.loc)
+            )
         nest = pipeline_nest(s)
         if nest is not None:
             return self.pipeline(nest, s)
@@ -280,14 +287,19 @@ class _Lowering(StmtVisitor):
         return self.emit(cycles, Branch(enter, body, succ), s.loc)
 
     def pipeline(self, nest: list, s: For) -> int:
+        nest, before, after = promote_nest(nest)
+        for stmt in (*before, *(n for _, b, a in nest for n in (*b, *a))):
+            if isinstance(stmt, Decl):
+                self.registers[stmt.sym] = stmt.type
         p = build_pipeline(nest, _counter_type)
         for op in p.ops:
             if op.kind == "set":
                 self.registers[op.sym] = op.type  # type: ignore[index]
         self.pipelines.append(p)
+        then = self.block(after, self.succ)
         (state,) = self.reserve()
-        self.states[state] = State((), RunPipeline(len(self.pipelines) - 1, self.succ), (), s.loc)
-        return state
+        self.states[state] = State((), RunPipeline(len(self.pipelines) - 1, then), (), s.loc)
+        return self.block(before, state)
 
     def merge_latch(self, latch: int) -> None:
         """Fold the latch (increment and test) into the body's last state(s), saving a cycle
@@ -357,16 +369,14 @@ class _Lowering(StmtVisitor):
 def _counter_type(s: For) -> AlloType:
     """The narrowest register for the loop variable: constant bounds give an unsigned counter
     just wide enough for the values the loop body sees (the exit value is never stored)."""
-    if not (isinstance(s.lo, Const) and isinstance(s.hi, Const)):
+    values = loop_range(s)
+    if values is None:
         return index
-    lo, hi, step = int(s.lo.value), int(s.hi.value), s.step
-    trips = max(0, -((lo - hi) // step)) if step > 0 else max(0, -((hi - lo) // -step))
-    if trips == 0:
+    if not values:
         return UInt(1)
-    last = lo + (trips - 1) * step
-    if min(lo, last) < 0:
+    if min(values[0], values[-1]) < 0:
         return index
-    return UInt(max(1, max(lo, last).bit_length()))
+    return UInt(max(1, max(values[0], values[-1]).bit_length()))
 
 
 _CONTROL_PORTS = frozenset({"start", "busy", "done", "clk", "rst"})

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from .._errors import LoweringError
+from ..ir._fold import loop_range, trip_count
 from ..ir._nodes import (
     EXPR_TYPES,
     Alloc,
@@ -41,7 +42,6 @@ from ..ir._nodes import (
 )
 from ..ir.types import UInt, index
 from ._fsmd import Level, Pipeline, PipeOp
-from ._unroll import trip_count
 
 __all__ = ["build_pipeline", "pipeline_nest"]
 
@@ -195,7 +195,8 @@ def build_pipeline(nest: list[tuple[For, tuple, tuple]], counter_type: Any) -> P
                 loop.loc,
                 "use constant bounds, or do not pipeline this loop",
             )
-        levels.append(Level(loop.var, int(loop.lo.value), loop.step, trips, counter_type(loop)))  # type: ignore[union-attr]
+        lo = loop_range(loop).start  # type: ignore[union-attr]
+        levels.append(Level(loop.var, lo, loop.step, trips, counter_type(loop)))
     b = _Builder(levels)
     for depth, (loop, before, _) in enumerate(nest):
         if before:

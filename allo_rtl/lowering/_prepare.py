@@ -8,10 +8,12 @@ After (the fill runs every time the declaration executes, as the semantics requi
 
     B: int32[4, 8]
     for B_i0 in range(0, 4):
-        for B_i1 in range(0, 8):
+        for B_i1 in range(0, 8):  # pipeline=1 (the nest is flattened: one element per cycle)
             B[B_i0, B_i1] = 0
 
-A copy ``B: int32[4, 8] = A`` becomes the same nest with ``B[...] = A[...]``. A constant
+A copy ``B: int32[4, 8] = A`` becomes the same nest with ``B[...] = A[...]``. When the
+statement right after the declaration is a loop nest that writes every element (``B[i, j] = ...``
+over the full ranges) before reading any, the fill is dead and left out. A constant
 initialiser stays (the array becomes a ROM) when the kernel never writes the array; an array
 that is written (by a store or by a kernel it is passed to) is copied from a ROM instead::
 
@@ -60,17 +62,54 @@ def fill(alloc: Alloc) -> tuple[Any, ...]:
     else:
         value = alloc.init
     body: tuple[Any, ...] = (Store(alloc.sym, idx, value, loc),)
+    attrs: tuple = (("pipeline", 1),)  # the innermost loop: one element per cycle
     for iv, dim in reversed(list(zip(ivs, alloc.type.shape))):
         body = (
             For(iv, Const(0, index, loc), Const(dim, index, loc), 1, body,
-                iv.name, f"{alloc.sym.name}_init", "range", (), loc),
+                iv.name, f"{alloc.sym.name}_init", "range", attrs, loc),
         )  # fmt: skip
+        attrs = ()
     return body
+
+
+def _covering_stores(loop: For, sym: Sym, t: Any, ranges: dict[Sym, int]) -> bool:
+    """Whether an unconditional store in ``loop`` writes ``sym[v0, v1, ...]`` with each ``v``
+    a loop variable running over the whole dimension (``range(0, dim)``)."""
+    full = isinstance(loop.lo, Const) and loop.lo.value == 0 and loop.step == 1
+    if full and isinstance(loop.hi, Const):
+        ranges = {**ranges, loop.var: int(loop.hi.value)}
+    for s in loop.body:
+        if isinstance(s, For) and _covering_stores(s, sym, t, ranges):
+            return True
+        if isinstance(s, Store) and s.buf == sym:
+            dims = [i.sym if isinstance(i, Var) else None for i in s.indices]
+            if len(set(dims)) == len(dims) and all(
+                d is not None and ranges.get(d) == n for d, n in zip(dims, t.shape)
+            ):
+                return True
+    return False
+
+
+def _overwritten(alloc: Alloc, following: Any) -> bool:
+    """Whether ``following`` (the statement after ``alloc``) writes every element of the array
+    before anything can read it, so its zero/fill initialisation is dead."""
+    if not isinstance(following, For):
+        return False
+    for n in walk(following):
+        if isinstance(n, Load) and n.buf == alloc.sym:
+            return False
+        if isinstance(n, Call) and any(getattr(a, "sym", None) == alloc.sym for a in n.args):
+            return False
+    return _covering_stores(following, alloc.sym, alloc.type, {})
 
 
 def _stmts(stmts: tuple[Any, ...], written: set[Sym]) -> tuple[Any, ...]:
     out: list[Any] = []
-    for s in stmts:
+    for n, s in enumerate(stmts):
+        if isinstance(s, Alloc) and not isinstance(s.init, (ConstArray, ArrayRef)):
+            if n + 1 < len(stmts) and _overwritten(s, stmts[n + 1]):
+                out.append(replace(s, init=None))  # the next loop nest writes every element
+                continue
         if isinstance(s, Alloc) and isinstance(s.init, ConstArray) and s.sym in written:
             rom = Alloc(Sym(f"{s.sym.name}_rom"), s.type, s.init, s.loc)
             copy = replace(s, init=ArrayRef(rom.sym, s.type, s.loc))

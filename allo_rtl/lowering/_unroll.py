@@ -19,6 +19,7 @@ from dataclasses import replace
 from typing import Any
 
 from .._errors import LoweringError
+from ..ir._fold import loop_range, trip_count
 from ..ir._nodes import Binary, Const, For, Function, If, Stmt, Var, While
 from ..ir._rewrite import substitute
 from ..ir.types import UInt, index
@@ -26,14 +27,6 @@ from ..ir.types import UInt, index
 __all__ = ["expand_unrolls", "trip_count"]
 
 _MAX_COPIES = 4096
-
-
-def trip_count(loop: For) -> int | None:
-    """Iterations of ``loop`` when its bounds are constants, else ``None``."""
-    if not (isinstance(loop.lo, Const) and isinstance(loop.hi, Const)):
-        return None
-    lo, hi, step = int(loop.lo.value), int(loop.hi.value), loop.step
-    return max(0, -((lo - hi) // step)) if step > 0 else max(0, -((hi - lo) // -step))
 
 
 def _copy(body: tuple[Stmt, ...], loop: For, value: Any) -> tuple[Stmt, ...]:
@@ -55,10 +48,9 @@ def _full(loop: For) -> tuple[Stmt, ...]:
             loop.loc,
             "unroll by a factor, or pipeline the loop instead",
         )
-    lo, loc = int(loop.lo.value), loop.loc  # type: ignore[union-attr]
     out: list[Stmt] = []
-    for n in range(trips):
-        out.extend(_copy(loop.body, loop, Const(lo + n * loop.step, index, loc)))
+    for value in loop_range(loop):  # type: ignore[union-attr]
+        out.extend(_copy(loop.body, loop, Const(value, index, loop.loc)))
     return tuple(out)
 
 

@@ -1,0 +1,46 @@
+"""Constant folding of integer expressions (loop bounds written as ``N - 1``)."""
+
+from __future__ import annotations
+
+from ._nodes import Binary, Cast, Const, Expr, For
+from ._values import wrap
+
+__all__ = ["const_int", "loop_range", "trip_count"]
+
+_OPS = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "shl": lambda a, b: a << b if 0 <= b < 64 else None,
+}
+
+
+def const_int(e: Expr) -> int | None:
+    """The value of integer expression ``e`` when it is built from constants only, else
+    ``None``. Folding wraps to each node's type, exactly as evaluation would."""
+    if isinstance(e, Const):
+        return int(e.value) if e.type.is_integer_like and not e.type.fracs else None
+    if isinstance(e, Cast) and e.type.is_integer_like and not e.type.fracs:
+        inner = const_int(e.operand)
+        return None if inner is None else wrap(inner, e.type)
+    if isinstance(e, Binary) and e.op in _OPS and e.type.is_integer_like and not e.type.fracs:
+        a, b = const_int(e.lhs), const_int(e.rhs)
+        if a is None or b is None:
+            return None
+        value = _OPS[e.op](a, b)
+        return None if value is None else wrap(value, e.type)
+    return None
+
+
+def loop_range(loop: For) -> range | None:
+    """The values of ``loop``'s variable when both bounds are constant, else ``None``."""
+    lo, hi = const_int(loop.lo), const_int(loop.hi)
+    if lo is None or hi is None:
+        return None
+    return range(lo, hi, loop.step)
+
+
+def trip_count(loop: For) -> int | None:
+    """The number of iterations of ``loop`` when its bounds are constant, else ``None``."""
+    values = loop_range(loop)
+    return None if values is None else len(values)

@@ -1,0 +1,230 @@
+"""Pipelined and unrolled loops in RTL (Amaranth simulator): results equal to NumPy computed
+independently, achieved initiation intervals, and the reasons for a larger II."""
+
+import numpy as np
+import pytest
+from amaranth_harness import run
+
+import allo_rtl as allo
+from allo_rtl.ir.types import int8, int16, int32
+from allo_rtl.lowering import lower
+
+N = 32
+
+
+def pipelines(s):
+    """The pipelines of the user's loops (array fill loops are pipelined too)."""
+    return [p for p in lower(s.module).pipelines if "_init." not in p.name]
+
+
+def rand(rng, shape, lo=-100, hi=100, dtype=np.int32):
+    return rng.integers(lo, hi, shape).astype(dtype)
+
+
+def vadd(A: int32[N], B: int32[N]) -> int32[N]:
+    C: int32[N] = 0
+    for i in range(N):
+        C[i] = A[i] + B[i]
+    return C
+
+
+def dot(A: int32[N], B: int32[N]) -> int32:
+    acc: int32 = 0
+    for i in range(N):
+        acc += A[i] * B[i]
+    return acc
+
+
+def gemm_acc(A: int32[8, 8], B: int32[8, 8]) -> int32[8, 8]:
+    C: int32[8, 8] = 0
+    for i, j in allo.grid(8, 8, name="C"):
+        acc: int32 = 0
+        for k in allo.reduction(8):
+            acc += A[i, k] * B[k, j]
+        C[i, j] = acc
+    return C
+
+
+def gemm_inplace(A: int32[8, 8], B: int32[8, 8]) -> int32[8, 8]:
+    C: int32[8, 8] = 0
+    for i, j in allo.grid(8, 8, name="C"):
+        for k in allo.reduction(8):
+            C[i, j] += A[i, k] * B[k, j]
+    return C
+
+
+def test_vector_add_at_ii_1():
+    rng = np.random.default_rng(1)
+    A, B = rand(rng, N), rand(rng, N)
+    s = allo.customize(vadd)
+    s.pipeline("i")
+    got, cycles = run(s, A, B)
+    np.testing.assert_array_equal(got, A + B)
+    (p,) = pipelines(s)
+    assert (p.ii, p.requested_ii, p.trips, p.reasons) == (1, 1, N, ())
+    assert cycles <= N + 4  # the C = 0 fill is dead: the loop writes every element
+
+
+def test_dot_product_at_ii_1():
+    rng = np.random.default_rng(2)
+    A, B = rand(rng, N), rand(rng, N)
+    s = allo.customize(dot)
+    s.pipeline("i")
+    got, cycles = run(s, A, B)
+    assert got == int(np.dot(A.astype(np.int64), B.astype(np.int64)))
+    assert pipelines(s)[0].ii == 1
+    assert cycles <= N + 6
+
+
+@pytest.mark.parametrize("kernel", [gemm_acc, gemm_inplace])
+def test_gemm_flattened_at_ii_1(kernel):
+    rng = np.random.default_rng(3)
+    A, B = rand(rng, (8, 8)), rand(rng, (8, 8))
+    s = allo.customize(kernel)
+    s.pipeline("k")
+    got, cycles = run(s, A, B)
+    np.testing.assert_array_equal(got, A.astype(np.int64) @ B.astype(np.int64))
+    (p,) = pipelines(s)
+    assert [lv.var.name for lv in p.levels] == ["i", "j", "k"]  # flattened with i and j
+    assert p.ii == 1
+    fill = 64 if kernel is gemm_inplace else 0  # `+=` reads C, so its zero fill stays
+    assert cycles <= fill + 512 + 6
+
+
+def two_reads(A: int32[N]) -> int32[N]:
+    B: int32[N] = 0
+    for i in range(N - 1):
+        B[i] = A[i] + A[i + 1]
+    return B
+
+
+def test_two_reads_of_one_port_need_ii_2():
+    rng = np.random.default_rng(4)
+    A = rand(rng, N)
+    s = allo.customize(two_reads)
+    s.pipeline("i")
+    got, _ = run(s, A)
+    want = np.zeros(N, np.int32)
+    want[:-1] = A[:-1] + A[1:]
+    np.testing.assert_array_equal(got, want)
+    (p,) = pipelines(s)
+    assert (p.ii, p.requested_ii) == (2, 1)
+    assert p.reasons == ("II=1: array `A` has one read port and 2 reads per iteration",)
+
+
+def horner(A: int32[N], x: int32) -> int32:
+    acc: int32 = 0
+    for i in range(N):
+        acc = acc * x + A[i]
+    return acc
+
+
+def test_recurrence_through_a_multiply_needs_ii_2():
+    rng = np.random.default_rng(5)
+    A = rand(rng, N, -3, 3)
+    s = allo.customize(horner)
+    s.pipeline("i")
+    got, _ = run(s, A, 3)
+    want = 0
+    for a in A:
+        want = ((want * 3 + int(a) + 2**31) % 2**32) - 2**31
+    assert got == want
+    (p,) = pipelines(s)
+    assert p.ii == 2
+    assert p.reasons == (
+        "II=1: `acc` is read in cycle 0 of an iteration and written in cycle 1; "
+        "the next iteration needs it 2 cycles after the read",
+    )
+
+
+def prefix(A: int32[N]):
+    for i in range(N - 1):
+        A[i + 1] = A[i + 1] + A[i]
+
+
+def test_memory_recurrence_is_kept():
+    rng = np.random.default_rng(6)
+    A = rand(rng, N)
+    s = allo.customize(prefix)
+    s.pipeline("i")
+    got_args = A.copy()
+    run(s, got_args)
+    np.testing.assert_array_equal(got_args, np.cumsum(A.astype(np.int64)).astype(np.int32))
+    (p,) = pipelines(s)
+    assert p.ii > 1
+    assert any("array `A`" in r and "read again 1 iteration(s) later" in r for r in p.reasons)
+
+
+def clipped(A: int16[N], lim: int16) -> int16[N]:
+    B: int16[N] = 0
+    for i in range(N):
+        v: int16 = A[i]
+        if v > lim:
+            v = lim
+        elif v < -lim:
+            v = -lim
+        B[i] = v
+    return B
+
+
+def test_branches_in_a_pipelined_loop_become_guards():
+    rng = np.random.default_rng(7)
+    A = rand(rng, N, -500, 500, np.int16)
+    s = allo.customize(clipped)
+    s.pipeline("i")
+    got, cycles = run(s, A, 200)
+    np.testing.assert_array_equal(got, np.clip(A, -200, 200))
+    assert pipelines(s)[0].ii == 1
+    assert cycles <= N + 4
+
+
+def row_sums(A: int8[N, 4]) -> int32[N]:
+    S: int32[N] = 0
+    for i in range(N):
+        acc: int32 = 0
+        for k in range(4):
+            acc += A[i, k]
+        S[i] = acc
+    return S
+
+
+def test_inner_loops_of_a_pipelined_loop_are_unrolled():
+    rng = np.random.default_rng(8)
+    A = rand(rng, (N, 4), dtype=np.int8)
+    s = allo.customize(row_sums)
+    s.pipeline("i")
+    got, _ = run(s, A)
+    np.testing.assert_array_equal(got, A.astype(np.int32).sum(axis=1))
+    (p,) = pipelines(s)
+    assert [lv.var.name for lv in p.levels] == ["i"]
+    assert p.ii == 4  # four reads of A per iteration on one read port
+
+
+def scale(A: int32[10], k: int32) -> int32[10]:
+    B: int32[10] = 0
+    for i in range(10):
+        B[i] = A[i] * k
+    return B
+
+
+@pytest.mark.parametrize("factor", [0, 2, 3, 4, 10, 11])
+def test_unroll_keeps_results(factor):
+    rng = np.random.default_rng(9)
+    A = rand(rng, 10)
+    s = allo.customize(scale)
+    s.unroll("i", factor)
+    got, _ = run(s, A, -7)
+    np.testing.assert_array_equal(got, A * -7)
+
+
+def test_unrolled_and_pipelined_loop():
+    rng = np.random.default_rng(10)
+    A, B = rand(rng, N), rand(rng, N)
+    s = allo.customize(vadd)
+    s.unroll("i", 2)
+    s.pipeline("i")
+    got, _ = run(s, A, B)
+    np.testing.assert_array_equal(got, A + B)
+    (p,) = pipelines(s)
+    assert p.trips == N // 2
+    assert p.ii == 2  # two reads of A and of B per iteration, one port each (no partition)
