@@ -27,6 +27,7 @@ from ._errors import (
     KernelTypeError,
     LoweringError,
     ScheduleError,
+    ScheduleWarning,
 )
 from ._schedule import BufferHandle, LoopHandle, Schedule, customize
 from ._targets import register_builtin_targets
@@ -81,6 +82,7 @@ __all__ = [
     "RTLModule",
     "Schedule",
     "ScheduleError",
+    "ScheduleWarning",
     "SimulationError",
     "ToolNotFound",
     "abs",

@@ -13,6 +13,8 @@ saying what to write instead::
 from __future__ import annotations
 
 import linecache
+import sys
+import warnings
 from dataclasses import dataclass
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "Loc",
     "LoweringError",
     "ScheduleError",
+    "ScheduleWarning",
 ]
 
 
@@ -118,3 +121,17 @@ class BuildError(AlloRTLError):
 
 class LoweringError(AlloRTLError):
     """A kernel construct the RTL backend cannot lower (yet)."""
+
+
+class ScheduleWarning(UserWarning):
+    """The hardware could not do what the schedule asked (e.g. a larger II than requested);
+    the message says why."""
+
+
+def warn_user(message: str, category: type[Warning]) -> None:
+    """Issue a warning attributed to the innermost caller outside allo_rtl."""
+    frame, level = sys._getframe(1), 2
+    package = __name__.rsplit(".", 1)[0]
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith(package):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)

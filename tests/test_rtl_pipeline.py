@@ -1,6 +1,8 @@
 """Pipelined and unrolled loops in RTL (Amaranth simulator): results equal to NumPy computed
 independently, achieved initiation intervals, and the reasons for a larger II."""
 
+import warnings
+
 import numpy as np
 import pytest
 from amaranth_harness import run
@@ -14,7 +16,10 @@ N = 32
 
 def pipelines(s):
     """The pipelines of the user's loops (array fill loops are pipelined too)."""
-    return [p for p in lower(s.module).pipelines if "_init." not in p.name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", allo.ScheduleWarning)  # tested where the run is
+        fsmd = lower(s.module)
+    return [p for p in fsmd.pipelines if "_init." not in p.name]
 
 
 def rand(rng, shape, lo=-100, hi=100, dtype=np.int32):
@@ -103,7 +108,13 @@ def test_two_reads_of_one_port_need_ii_2():
     A = rand(rng, N)
     s = allo.customize(two_reads)
     s.pipeline("i")
-    got, _ = run(s, A)
+    with pytest.warns(allo.ScheduleWarning) as record:
+        got, _ = run(s, A)
+    line = two_reads.__code__.co_firstlineno + 2
+    assert str(record[0].message) == (
+        f"{__file__}:{line}:5: loop S_i_0.i is pipelined at II=2, not the requested II=1: "
+        "array `A` has one read port and 2 reads per iteration"
+    )
     want = np.zeros(N, np.int32)
     want[:-1] = A[:-1] + A[1:]
     np.testing.assert_array_equal(got, want)
@@ -124,7 +135,8 @@ def test_recurrence_through_a_multiply_needs_ii_2():
     A = rand(rng, N, -3, 3)
     s = allo.customize(horner)
     s.pipeline("i")
-    got, _ = run(s, A, 3)
+    with pytest.warns(allo.ScheduleWarning, match="pipelined at II=2"):
+        got, _ = run(s, A, 3)
     want = 0
     for a in A:
         want = ((want * 3 + int(a) + 2**31) % 2**32) - 2**31
@@ -148,7 +160,8 @@ def test_memory_recurrence_is_kept():
     s = allo.customize(prefix)
     s.pipeline("i")
     got_args = A.copy()
-    run(s, got_args)
+    with pytest.warns(allo.ScheduleWarning, match="read again 1 iteration"):
+        run(s, got_args)
     np.testing.assert_array_equal(got_args, np.cumsum(A.astype(np.int64)).astype(np.int32))
     (p,) = pipelines(s)
     assert p.ii > 1
@@ -193,7 +206,8 @@ def test_inner_loops_of_a_pipelined_loop_are_unrolled():
     A = rand(rng, (N, 4), dtype=np.int8)
     s = allo.customize(row_sums)
     s.pipeline("i")
-    got, _ = run(s, A)
+    with pytest.warns(allo.ScheduleWarning, match="4 reads per iteration"):
+        got, _ = run(s, A)
     np.testing.assert_array_equal(got, A.astype(np.int32).sum(axis=1))
     (p,) = pipelines(s)
     assert [lv.var.name for lv in p.levels] == ["i"]
@@ -223,8 +237,26 @@ def test_unrolled_and_pipelined_loop():
     s = allo.customize(vadd)
     s.unroll("i", 2)
     s.pipeline("i")
-    got, _ = run(s, A, B)
+    with pytest.warns(allo.ScheduleWarning, match="2 reads per iteration"):
+        got, _ = run(s, A, B)
     np.testing.assert_array_equal(got, A + B)
     (p,) = pipelines(s)
     assert p.trips == N // 2
     assert p.ii == 2  # two reads of A and of B per iteration, one port each (no partition)
+
+
+def test_report_lists_loops_and_arrays():
+    s = allo.customize(gemm_acc)
+    s.pipeline("k")
+    report = s.build(target="amaranth").report()
+    (loop,) = report.loops
+    assert (loop.name, loop.trips, loop.requested_ii, loop.achieved_ii) == ("C.k", 512, 1, 1)
+    assert loop.latency == 511 + loop.depth
+    assert loop.flattened == ("i", "j")
+    assert [(a.name, a.storage) for a in report.arrays] == [
+        ("A", "external (shell memory)"),
+        ("B", "external (shell memory)"),
+        ("C", "external (shell memory)"),
+    ]
+    text = str(report)
+    assert "C.k" in text and "flattened with i, j" in text

@@ -19,10 +19,12 @@ from ..lowering import (
     Fsmd,
     Goto,
     ReadPort,
+    Report,
     RunPipeline,
     SetReg,
     WaitCall,
     WritePort,
+    build_report,
 )
 from ._datapath import Datapath, element_address, shape_of
 from ._info import ArrayPortInfo, KernelInfo, ScalarPortInfo
@@ -62,6 +64,10 @@ class KernelComponent(wiring.Component):
                 members[mem.port] = Out(array_port_signature(mem.type))
         super().__init__(wiring.Signature(members))
         self.info = _info(fsmd)
+
+    def report(self) -> Report:
+        """Per loop: trips, requested and achieved II, depth, latency; per array: storage."""
+        return build_report(self.fsmd)
 
     def elaborate(self, platform: object) -> Module:
         m = Module()

@@ -17,8 +17,9 @@ from ._fsmd import (
     WritePort,
 )
 from ._lower import lower
+from ._report import ArrayReport, LoopReport, Report, build_report
 
 __all__ = [
     "Branch", "CallStart", "Fsmd", "Goto", "Level", "Memory", "PipeOp", "Pipeline", "ReadPort",
-    "RunPipeline", "SetReg", "State", "WaitCall", "WritePort", "lower",
+    "RunPipeline", "SetReg", "State", "WaitCall", "WritePort", "lower", "ArrayReport", "LoopReport", "Report", "build_report",
 ]  # fmt: skip

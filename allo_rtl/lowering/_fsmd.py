@@ -188,5 +188,6 @@ class Fsmd:
     loc: Loc
     callees: tuple[tuple[str, Fsmd], ...] = ()  # instance name, lowered callee
     pipelines: tuple[Pipeline, ...] = ()
+    sequential_loops: tuple[tuple[str, int, int | None], ...] = ()  # name, line, trips
     param_ports: tuple[str, ...] = ()  # port (group) name of each parameter, in order
     result_ports: tuple[str, ...] = ()  # port (group) name of each returned value, in order

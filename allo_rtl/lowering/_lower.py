@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from .._errors import InternalError, Loc, LoweringError
-from ..ir._fold import loop_range
+from .._errors import InternalError, Loc, LoweringError, ScheduleWarning, warn_user
+from ..ir._fold import loop_range, trip_count
 from ..ir._nodes import (
     EXPR_TYPES,
     Alloc,
@@ -143,6 +143,7 @@ class _Lowering(StmtVisitor):
         self.registers: dict[Sym, AlloType] = {}
         self.results: list[tuple[str, Sym, AlloType]] = []
         self.pipelines: list[Pipeline] = []
+        self.loops: list[tuple[str, int, int | None]] = []
         self.succ = -1
 
     # -- states ----------------------------------------------------------------------------
@@ -264,6 +265,7 @@ class _Lowering(StmtVisitor):
         nest = pipeline_nest(s)
         if nest is not None:
             return self.pipeline(nest, s)
+        self.loops.append((f"{s.band}.{s.name}", s.loc.line if s.loc else 0, trip_count(s)))
         succ = self.succ
         self.registers[s.var] = _counter_type(s)
         hi = s.hi
@@ -296,6 +298,8 @@ class _Lowering(StmtVisitor):
             if op.kind == "set":
                 self.registers[op.sym] = op.type  # type: ignore[index]
         self.pipelines.append(p)
+        if p.ii > p.requested_ii:
+            warn_user(_ii_warning(p), ScheduleWarning)
         then = self.block(after, self.succ)
         (state,) = self.reserve()
         self.states[state] = State((), RunPipeline(len(self.pipelines) - 1, then), (), s.loc)
@@ -364,6 +368,16 @@ class _Lowering(StmtVisitor):
             self.results.append((names[n], sym, original.type))
             cycles[-1].actions.append(SetReg(sym, value))
         return self.emit(cycles, Goto(self.succ), s.loc)
+
+
+def _ii_warning(p: Pipeline) -> str:
+    where = f"{p.loc}: " if p.loc else ""
+    last = [r for r in p.reasons if r.startswith(f"II={p.ii - 1}:")] or list(p.reasons[-1:])
+    why = "; ".join(r.split(": ", 1)[1] for r in last)
+    return (
+        f"{where}loop {p.name} is pipelined at II={p.ii}, not the requested "
+        f"II={p.requested_ii}: {why}"
+    )
 
 
 def _counter_type(s: For) -> AlloType:
@@ -488,6 +502,7 @@ def _lower_one(fn: Function, module: Module, cache: dict[str, Fsmd]) -> Fsmd:
         loc=fn.loc,
         callees=tuple(low.callees),
         pipelines=tuple(low.pipelines),
+        sequential_loops=tuple(low.loops),
         param_ports=param_ports(fn),
         result_ports=result_ports(fn),
     )

@@ -87,6 +87,13 @@ class RTLModule:
     def __repr__(self) -> str:
         return f"<RTLModule {self.design.top} on {self.simulator}>"
 
+    def report(self) -> Any:
+        """The schedule report of the kernel (``str()`` prints it), with the cycles of the
+        last call."""
+        report = self.design.component.report()
+        report.cycles = self.cycles
+        return report
+
     # -- calling -----------------------------------------------------------------------------
 
     def __call__(self, *args: Any, trace: bool | str | Path | None = None) -> Any:
