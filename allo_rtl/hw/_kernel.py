@@ -29,6 +29,7 @@ from ..lowering import (
 from ._datapath import Datapath, element_address, shape_of
 from ._info import ArrayPortInfo, KernelInfo, ScalarPortInfo
 from ._pipeline import PipelineLogic
+from ._ports import PortDrivers
 
 __all__ = ["KernelComponent", "array_port_signature"]
 
@@ -83,7 +84,10 @@ class KernelComponent(wiring.Component):
         fsmd = self.fsmd
         self._instances = self._callees(m, ports)
         names = [f"s{n}_line{s.loc.line if s.loc else 0}" for n, s in enumerate(fsmd.states)]
-        self._pipes = [PipelineLogic(p, n, regs, ports) for n, p in enumerate(fsmd.pipelines)]
+        self._drivers = PortDrivers()
+        self._pipes = [
+            PipelineLogic(p, n, regs, ports, self._drivers) for n, p in enumerate(fsmd.pipelines)
+        ]
         m.d.comb += self.busy.eq(0)
         with m.FSM(name="control") as fsm:
             with m.State("IDLE"):
@@ -95,6 +99,7 @@ class KernelComponent(wiring.Component):
                     bound.clear()
                     for temp, buf in state.port_data:
                         bound[temp] = ports[buf][0].data
+                    self._state = names[n]
                     for action in state.actions:
                         self._action(m, action, regs, ports, datapath)
                     self._next(m, state.next, names, datapath)
@@ -102,6 +107,7 @@ class KernelComponent(wiring.Component):
         for n, state in enumerate(fsmd.states):
             if isinstance(state.next, RunPipeline):
                 self._pipes[state.next.index].elaborate(m, fsm.ongoing(names[n]))
+        self._drivers.emit(m, lambda c: fsm.ongoing(c) if isinstance(c, str) else c)
         m.d.comb += datapath.assignments
         for name, sym, _ in fsmd.results:
             m.d.comb += getattr(self, name).eq(regs[sym])
@@ -149,7 +155,10 @@ class KernelComponent(wiring.Component):
             m.d.sync += regs[action.sym].eq(datapath(action.value))
         elif isinstance(action, ReadPort):
             read, _, t = ports[action.buf]
-            m.d.comb += [read.addr.eq(element_address(action.indices, t, datapath)), read.en.eq(1)]
+            self._drivers.value(
+                read.addr, self._state, element_address(action.indices, t, datapath)
+            )
+            self._drivers.enable(read.en, self._state)
         elif isinstance(action, CallStart):
             inst = self._instances[action.instance]
             m.d.comb += inst.start.eq(1)
@@ -157,11 +166,11 @@ class KernelComponent(wiring.Component):
                 m.d.comb += getattr(inst, port).eq(datapath(value))
         elif isinstance(action, WritePort):
             _, write, t = ports[action.buf]
-            m.d.comb += [
-                write.addr.eq(element_address(action.indices, t, datapath)),
-                write.data.eq(datapath(action.value)),
-                write.en.eq(1),
-            ]
+            self._drivers.value(
+                write.addr, self._state, element_address(action.indices, t, datapath)
+            )
+            self._drivers.value(write.data, self._state, datapath(action.value))
+            self._drivers.enable(write.en, self._state)
 
     def _next(self, m: Module, nxt: object, names: list[str], datapath: Datapath) -> None:
         if nxt is None:
@@ -185,13 +194,12 @@ class KernelComponent(wiring.Component):
         for port, buf in nxt.arrays:
             group = getattr(inst, port)
             read, write, _ = self._ports[buf]
-            m.d.comb += [
-                read.addr.eq(group.rd_addr),
-                read.en.eq(group.rd_en),
-                write.addr.eq(group.wr_addr),
-                write.data.eq(group.wr_data),
-                write.en.eq(group.wr_en),
-            ]
+            d, state = self._drivers, self._state
+            d.value(read.addr, state, group.rd_addr)
+            d.enable(read.en, state, group.rd_en)
+            d.value(write.addr, state, group.wr_addr)
+            d.value(write.data, state, group.wr_data)
+            d.enable(write.en, state, group.wr_en)
         with m.If(inst.done):
             for sym, port in nxt.results:
                 m.d.sync += self._regs[sym].eq(getattr(inst, port))

@@ -25,8 +25,10 @@ __all__ = ["PipelineLogic"]
 class PipelineLogic:
     """Builds the logic of pipeline ``p``; ``done`` is high in its last cycle."""
 
-    def __init__(self, p: Pipeline, index: int, regs: dict[Sym, Signal], ports: dict) -> None:
-        self.p, self.regs, self.ports = p, regs, ports
+    def __init__(
+        self, p: Pipeline, index: int, regs: dict[Sym, Signal], ports: dict, drivers: Any
+    ) -> None:
+        self.p, self.regs, self.ports, self.drivers = p, regs, ports, drivers
         self.prefix = f"p{index}_"
         self.done = Signal(name=f"{self.prefix}done")
         self.chains: dict[Sym, dict[int, Value]] = {}
@@ -124,9 +126,8 @@ class PipelineLogic:
         dp = self.datapath(m, t)
         if op.kind == "load":
             read, _, at = self.ports[op.buf]
-            addr = element_address(op.indices, at, dp)
-            with m.If(valid[t]):
-                m.d.comb += [read.addr.eq(addr), read.en.eq(1)]
+            self.drivers.value(read.addr, valid[t], element_address(op.indices, at, dp))
+            self.drivers.enable(read.en, valid[t])
             self.chains[op.sym] = {t + 1: read.data}
         elif op.kind == "mul":
             reg = Signal(self.shapes[op.sym], name=f"{self.prefix}{op.sym.name}")
@@ -134,10 +135,10 @@ class PipelineLogic:
             self.chains[op.sym] = {t + 1: reg}
         elif op.kind == "store":
             _, write, at = self.ports[op.buf]
-            addr, data = element_address(op.indices, at, dp), dp(op.value)
             enable = valid[t] if op.guard is None else valid[t] & dp(op.guard)
-            with m.If(enable):
-                m.d.comb += [write.addr.eq(addr), write.data.eq(data), write.en.eq(1)]
+            self.drivers.value(write.addr, enable, element_address(op.indices, at, dp))
+            self.drivers.value(write.data, enable, dp(op.value))
+            self.drivers.enable(write.en, enable)
         elif op.kind == "set":
             value = dp(op.value)
             with m.If(valid[t]):

@@ -1,0 +1,44 @@
+"""Drivers of memory ports shared by controller states, pipelines and called kernels.
+
+Every driver comes with a condition (a controller state, or a pipeline stage being valid);
+conditions of one port never hold in the same cycle. Enables are the OR of the conditions.
+Addresses and write data need no value when the port is idle, so the last driver is the default
+and only the others are multiplexed: one port with one driver has no multiplexer at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from amaranth.hdl import Module, Value
+
+__all__ = ["PortDrivers"]
+
+
+class PortDrivers:
+    def __init__(self) -> None:
+        self._values: dict[int, tuple[Value, list[tuple[Any, Value]]]] = {}
+        self._enables: dict[int, tuple[Value, list[tuple[Any, Value]]]] = {}
+
+    def value(self, sig: Value, cond: Any, value: Value) -> None:
+        """Drive ``sig`` with ``value`` while ``cond`` holds."""
+        self._values.setdefault(id(sig), (sig, []))[1].append((cond, value))
+
+    def enable(self, sig: Value, cond: Any, value: Value | int = 1) -> None:
+        """Drive enable ``sig`` with ``value`` while ``cond`` holds (0 otherwise)."""
+        self._enables.setdefault(id(sig), (sig, []))[1].append((cond, Value.cast(value)))
+
+    def emit(self, m: Module, resolve: Callable[[Any], Value]) -> None:
+        """Add the assignments; ``resolve`` turns a condition into a 1-bit value."""
+        for sig, items in self._values.values():
+            m.d.comb += sig.eq(items[-1][1])
+            for n, (cond, value) in enumerate(items[:-1]):
+                with m.If(resolve(cond)) if n == 0 else m.Elif(resolve(cond)):
+                    m.d.comb += sig.eq(value)
+        for sig, items in self._enables.values():
+            terms = [resolve(cond) & value for cond, value in items]
+            total = terms[0]
+            for term in terms[1:]:
+                total = total | term
+            m.d.comb += sig.eq(total)
