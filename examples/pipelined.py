@@ -50,3 +50,46 @@ def schedule_gemm16() -> allo.Schedule:
     s = allo.customize(gemm16)
     s.pipeline("k")  # flattened with i and j: one multiply-accumulate per cycle
     return s
+
+
+K = 32
+
+
+def gemm32(A: int32[K, K], B: int32[K, K]) -> int32[K, K]:
+    C: int32[K, K] = 0
+    for i, j in allo.grid(K, K, name="C"):
+        for k in allo.reduction(K):
+            C[i, j] += A[i, k] * B[k, j]
+    return C
+
+
+def schedule_gemm32_rowwise() -> allo.Schedule:
+    """Allo's row-wise product: reorder k outside j, a row buffer for C, pipeline j."""
+    s = allo.customize(gemm32)
+    s.reorder("k", "j")
+    s.buffer_at(s.C, axis="i")
+    s.pipeline("j")
+    return s
+
+
+H = W = 32
+
+
+def blur(A: int32[H, W]) -> int32[H - 2, W - 2]:
+    B: int32[H - 2, W - 2] = 0
+    for y, x in allo.grid(H - 2, W - 2, name="B"):
+        B[y, x] = (
+            A[y, x] + A[y, x + 1] + A[y, x + 2]
+            + A[y + 1, x] + A[y + 1, x + 1] + A[y + 1, x + 2]
+            + A[y + 2, x] + A[y + 2, x + 1] + A[y + 2, x + 2]
+        )  # fmt: skip
+    return B
+
+
+def schedule_blur() -> allo.Schedule:
+    """Line buffer (reuse along y), window (reuse along x), pipeline x."""
+    s = allo.customize(blur)
+    lb = s.reuse_at(s.A, "y")
+    s.reuse_at(lb, "x")
+    s.pipeline("x")
+    return s

@@ -12,8 +12,9 @@ After (the fill runs every time the declaration executes, as the semantics requi
             B[B_i0, B_i1] = 0
 
 A copy ``B: int32[4, 8] = A`` becomes the same nest with ``B[...] = A[...]``. When the
-statement right after the declaration is a loop nest that writes every element (``B[i, j] = ...``
-over the full ranges) before reading any, the fill is dead and left out. A constant
+first statement after the declaration that touches the array is a loop nest that writes every
+element (``B[i, j] = ...`` over the full ranges) and reads none, possibly inside loops that run
+at least once, the fill is dead and left out. A constant
 initialiser stays (the array becomes a ROM) when the kernel never writes the array; an array
 that is written (by a store or by a kernel it is passed to) is copied from a ROM instead::
 
@@ -29,6 +30,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from ..ir._fold import trip_count
 from ..ir._nodes import (
     Alloc,
     ArrayRef,
@@ -90,24 +92,37 @@ def _covering_stores(loop: For, sym: Sym, t: Any, ranges: dict[Sym, int]) -> boo
     return False
 
 
-def _overwritten(alloc: Alloc, following: Any) -> bool:
-    """Whether ``following`` (the statement after ``alloc``) writes every element of the array
-    before anything can read it, so its zero/fill initialisation is dead."""
-    if not isinstance(following, For):
-        return False
-    for n in walk(following):
-        if isinstance(n, Load) and n.buf == alloc.sym:
+def _mentions(stmt: Any, sym: Sym) -> bool:
+    return any(
+        getattr(n, "buf", None) == sym or getattr(n, "sym", None) == sym for n in walk(stmt)
+    )
+
+
+def _first_access_writes_all(stmts: tuple[Any, ...], alloc: Alloc) -> bool:
+    """Whether the first statement of ``stmts`` that touches the array is a loop nest writing
+    every element and reading none (found inside loops that run at least once)."""
+    for s in stmts:
+        if not _mentions(s, alloc.sym):
+            continue
+        if not isinstance(s, For):
             return False
-        if isinstance(n, Call) and any(getattr(a, "sym", None) == alloc.sym for a in n.args):
-            return False
-    return _covering_stores(following, alloc.sym, alloc.type, {})
+        reads = any(
+            (isinstance(n, Load) and n.buf == alloc.sym)
+            or (isinstance(n, Call) and any(getattr(a, "sym", None) == alloc.sym for a in n.args))
+            for n in walk(s)
+        )
+        if not reads:
+            return _covering_stores(s, alloc.sym, alloc.type, {})
+        trips = trip_count(s)
+        return bool(trips) and _first_access_writes_all(s.body, alloc)
+    return False
 
 
 def _stmts(stmts: tuple[Any, ...], written: set[Sym]) -> tuple[Any, ...]:
     out: list[Any] = []
     for n, s in enumerate(stmts):
         if isinstance(s, Alloc) and not isinstance(s.init, (ConstArray, ArrayRef)):
-            if n + 1 < len(stmts) and _overwritten(s, stmts[n + 1]):
+            if _first_access_writes_all(stmts[n + 1 :], s):
                 out.append(replace(s, init=None))  # the next loop nest writes every element
                 continue
         if isinstance(s, Alloc) and isinstance(s.init, ConstArray) and s.sym in written:
