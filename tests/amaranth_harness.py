@@ -11,11 +11,17 @@ from amaranth.lib import memory
 from amaranth.sim import Simulator
 
 from allo_rtl.hw import KernelComponent
+from allo_rtl.hw._banks import bank_names
 from allo_rtl.lowering import lower
 from allo_rtl.reference import numpy_dtype
 
-
 _RAW = [False]  # the `raw` flag of the current run
+
+
+def _locate(a, index):
+    if a.layout is None:
+        return 0, int(np.ravel_multi_index(index, a.type.shape))
+    return a.layout.locate(a.type.shape, index)
 
 
 def _raw(value, t):
@@ -48,16 +54,24 @@ def run(schedule, *args, max_cycles=200_000, raw=False):
     mems = {}
     for a in info.arrays:
         data = args[a.param_index] if a.param_index is not None else np.zeros(a.type.shape, int)
-        init = [_raw(v, a.type.dtype) for v in np.asarray(data).ravel()]
-        mem = memory.Memory(shape=a.type.dtype.bits, depth=a.depth, init=init)
-        m.submodules[f"mem_{a.name}"] = mem
-        rd, wr = mem.read_port(), mem.write_port()
-        group = getattr(kernel, a.name)
-        m.d.comb += [
-            rd.addr.eq(group.rd_addr), rd.en.eq(group.rd_en), group.rd_data.eq(rd.data),
-            wr.addr.eq(group.wr_addr), wr.data.eq(group.wr_data), wr.en.eq(group.wr_en),
-        ]  # fmt: skip
-        mems[a.name] = (mem, a)
+        names = bank_names(a.name, a.layout, a.type)
+        depth = a.depth // len(names)
+        inits = [[0] * depth for _ in names]
+        for index in np.ndindex(*a.type.shape):
+            bank, offset = _locate(a, index)
+            inits[bank][offset] = _raw(np.asarray(data)[index], a.type.dtype)
+        banks = []
+        for name, init in zip(names, inits):
+            mem = memory.Memory(shape=a.type.dtype.bits, depth=depth, init=init)
+            m.submodules[f"mem_{name}"] = mem
+            rd, wr = mem.read_port(), mem.write_port()
+            group = getattr(kernel, name)
+            m.d.comb += [
+                rd.addr.eq(group.rd_addr), rd.en.eq(group.rd_en), group.rd_data.eq(rd.data),
+                wr.addr.eq(group.wr_addr), wr.data.eq(group.wr_data), wr.en.eq(group.wr_en),
+            ]  # fmt: skip
+            banks.append(mem)
+        mems[a.name] = (banks, a)
     sim = Simulator(m)
     sim.add_clock(1e-6)
     scalars = [args[i] for i, name in enumerate(info.params) if name not in mems]
@@ -75,8 +89,11 @@ def run(schedule, *args, max_cycles=200_000, raw=False):
             cycles += 1
             assert cycles < max_cycles, "kernel did not finish"
         await ctx.tick()
-        for name, (mem, a) in mems.items():
-            flat = [_value(ctx.get(mem.data[n]), a.type.dtype) for n in range(a.depth)]
+        for name, (banks, a) in mems.items():
+            flat = []
+            for index in np.ndindex(*a.type.shape):
+                bank, offset = _locate(a, index)
+                flat.append(_value(ctx.get(banks[bank].data[offset]), a.type.dtype))
             # via object: np.array of mixed large ints would go through float64 and round
             data = np.array(flat, dtype=object).reshape(a.type.shape)
             out[name] = data.astype(numpy_dtype(a.type.dtype))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..ir._nodes import Layout
 from ..ir.types import AlloType, ArrayType
 
 __all__ = ["ArrayPortInfo", "KernelInfo", "ScalarPortInfo"]
@@ -33,6 +34,7 @@ class ArrayPortInfo:
     return_index: int | None
     read: bool
     written: bool
+    layout: Layout | None = None  # partitioned: one port group per bank (``A_b0``, ...)
 
     @property
     def depth(self) -> int:

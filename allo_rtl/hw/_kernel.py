@@ -8,9 +8,10 @@ Amaranth FSM whose states are named after the source lines they execute.
 from __future__ import annotations
 
 from amaranth.hdl import Module, Signal, Value
-from amaranth.lib import memory, wiring
+from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from .._errors import LoweringError
 from ..ir._nodes import Sym
 from ..ir.types import ArrayType
 from ..lowering import (
@@ -26,7 +27,8 @@ from ..lowering import (
     WritePort,
     build_report,
 )
-from ._datapath import Datapath, element_address, shape_of
+from ._banks import ArrayPorts, bank_names
+from ._datapath import Datapath, shape_of
 from ._info import ArrayPortInfo, KernelInfo, ScalarPortInfo
 from ._pipeline import PipelineLogic
 from ._ports import PortDrivers
@@ -34,9 +36,9 @@ from ._ports import PortDrivers
 __all__ = ["KernelComponent", "array_port_signature"]
 
 
-def array_port_signature(t: ArrayType) -> wiring.Signature:
-    """The port group of one array (docs/interface.md)."""
-    abits = max(1, (t.size - 1).bit_length())
+def array_port_signature(t: ArrayType, depth: int | None = None) -> wiring.Signature:
+    """The port group of one array, or of one bank of ``depth`` elements (docs/interface.md)."""
+    abits = max(1, ((t.size if depth is None else depth) - 1).bit_length())
     width = t.dtype.bits
     return wiring.Signature(
         {
@@ -62,7 +64,9 @@ class KernelComponent(wiring.Component):
             members[name] = Out(shape_of(t))
         for mem in fsmd.memories:
             if mem.port is not None:
-                members[mem.port] = Out(array_port_signature(mem.type))
+                depth = mem.type.size // mem.banks
+                for name in bank_names(mem.port, mem.layout, mem.type):
+                    members[name] = Out(array_port_signature(mem.type, depth))
         super().__init__(wiring.Signature(members))
         self.info = _info(fsmd)
 
@@ -97,8 +101,8 @@ class KernelComponent(wiring.Component):
             for n, state in enumerate(fsmd.states):
                 with m.State(names[n]):
                     bound.clear()
-                    for temp, buf in state.port_data:
-                        bound[temp] = ports[buf][0].data
+                    for temp, buf, bank in state.port_data:
+                        bound[temp] = ports[buf].read_data(m, bank)
                     self._state = names[n]
                     for action in state.actions:
                         self._action(m, action, regs, ports, datapath)
@@ -113,20 +117,16 @@ class KernelComponent(wiring.Component):
             m.d.comb += getattr(self, name).eq(regs[sym])
         return m
 
-    def _memories(self, m: Module) -> dict[Sym, tuple[object, object, ArrayType]]:
-        """Read and write port objects of every array, by symbol."""
-        ports: dict[Sym, tuple[object, object, ArrayType]] = {}
+    def _memories(self, m: Module) -> dict[Sym, ArrayPorts]:
+        """The bank ports of every array, by symbol."""
+        ports: dict[Sym, ArrayPorts] = {}
         for mem in self.fsmd.memories:
+            arr = ports[mem.sym] = ArrayPorts(mem.sym.name, mem.type, mem.layout)
             if mem.port is None:
-                init = [] if mem.init is None else [int(v) for v in mem.init.ravel()]
-                store = memory.Memory(
-                    shape=shape_of(mem.type.dtype), depth=mem.type.size, init=init
-                )
-                m.submodules[f"mem_{mem.sym.name}"] = store
-                ports[mem.sym] = (store.read_port(), store.write_port(), mem.type)
+                arr.local(m, mem.init)
             else:
-                group = getattr(self, mem.port)
-                ports[mem.sym] = (_ExternalRead(group, mem.type), _ExternalWrite(group), mem.type)
+                names = bank_names(mem.port, mem.layout, mem.type)
+                arr.external([getattr(self, name) for name in names])
         return ports
 
     def _callees(self, m: Module, ports: dict) -> dict[str, KernelComponent]:
@@ -137,10 +137,25 @@ class KernelComponent(wiring.Component):
         for state in self.fsmd.states:
             if isinstance(state.next, WaitCall):
                 inst = instances[state.next.instance]
-                for port, buf in state.next.arrays:
-                    group = getattr(inst, port)
-                    m.d.comb += group.rd_data.eq(ports[buf][0].data)
+                for group, (read, _) in self._callee_banks(inst, state.next, ports):
+                    m.d.comb += group.rd_data.eq(read.data)
         return instances
+
+    def _callee_banks(self, inst: KernelComponent, wait: WaitCall, ports: dict) -> list:
+        """(callee port group, caller bank ports) for every array the call passes."""
+        out = []
+        for port, buf in wait.arrays:
+            mem = next(mm for mm in inst.fsmd.memories if mm.port == port)
+            names = bank_names(port, mem.layout, mem.type)
+            if len(names) != len(ports[buf].banks):
+                raise LoweringError(
+                    f"`{buf.name}` is passed to `{inst.fsmd.name}` with {len(ports[buf].banks)} "
+                    f"bank(s) but the parameter has {len(names)}",
+                    inst.fsmd.loc,
+                    "partition the array and the parameter the same way",
+                )
+            out += [(getattr(inst, n), bank) for n, bank in zip(names, ports[buf].banks)]
+        return out
 
     def _on_start(self, m: Module, regs: dict[Sym, Signal]) -> None:
         params = {sym for _, sym, _ in self.fsmd.scalar_params}
@@ -154,23 +169,14 @@ class KernelComponent(wiring.Component):
         if isinstance(action, SetReg):
             m.d.sync += regs[action.sym].eq(datapath(action.value))
         elif isinstance(action, ReadPort):
-            read, _, t = ports[action.buf]
-            self._drivers.value(
-                read.addr, self._state, element_address(action.indices, t, datapath)
-            )
-            self._drivers.enable(read.en, self._state)
+            ports[action.buf].read(m, self._drivers, self._state, action, datapath)
         elif isinstance(action, CallStart):
             inst = self._instances[action.instance]
             m.d.comb += inst.start.eq(1)
             for port, value in action.scalars:
                 m.d.comb += getattr(inst, port).eq(datapath(value))
         elif isinstance(action, WritePort):
-            _, write, t = ports[action.buf]
-            self._drivers.value(
-                write.addr, self._state, element_address(action.indices, t, datapath)
-            )
-            self._drivers.value(write.data, self._state, datapath(action.value))
-            self._drivers.enable(write.en, self._state)
+            ports[action.buf].write(self._drivers, self._state, action, datapath)
 
     def _next(self, m: Module, nxt: object, names: list[str], datapath: Datapath) -> None:
         if nxt is None:
@@ -191,10 +197,8 @@ class KernelComponent(wiring.Component):
 
     def _wait(self, m: Module, nxt: WaitCall, names: list[str]) -> None:
         inst = self._instances[nxt.instance]
-        for port, buf in nxt.arrays:
-            group = getattr(inst, port)
-            read, write, _ = self._ports[buf]
-            d, state = self._drivers, self._state
+        d, state = self._drivers, self._state
+        for group, (read, write) in self._callee_banks(inst, nxt, self._ports):
             d.value(read.addr, state, group.rd_addr)
             d.enable(read.en, state, group.rd_en)
             d.value(write.addr, state, group.wr_addr)
@@ -204,23 +208,6 @@ class KernelComponent(wiring.Component):
             for sym, port in nxt.results:
                 m.d.sync += self._regs[sym].eq(getattr(inst, port))
             m.next = names[nxt.then]
-
-
-class _ExternalRead:
-    """The read half of an external array port group, shaped like a memory read port."""
-
-    def __init__(self, group: object, t: ArrayType) -> None:
-        self.addr = group.rd_addr  # type: ignore[attr-defined]
-        self.en = group.rd_en  # type: ignore[attr-defined]
-        raw = group.rd_data  # type: ignore[attr-defined]
-        self.data = raw.as_signed() if t.dtype.signed else raw
-
-
-class _ExternalWrite:
-    def __init__(self, group: object) -> None:
-        self.addr = group.wr_addr  # type: ignore[attr-defined]
-        self.data = group.wr_data  # type: ignore[attr-defined]
-        self.en = group.wr_en  # type: ignore[attr-defined]
 
 
 def usage(fsmd: Fsmd) -> dict[Sym, tuple[bool, bool]]:
@@ -253,11 +240,11 @@ def _info(fsmd: Fsmd) -> KernelInfo:
     returned = {m.sym: k for k, m in fsmd.array_results}
     params_syms = {m.sym for _, m in fsmd.array_params}
     arrays = [
-        ArrayPortInfo(m.port, m.type, i, returned.get(m.sym), *used[m.sym])
+        ArrayPortInfo(m.port, m.type, i, returned.get(m.sym), *used[m.sym], m.layout)
         for i, m in fsmd.array_params
     ]
     arrays += [
-        ArrayPortInfo(m.port, m.type, None, k, *used[m.sym])
+        ArrayPortInfo(m.port, m.type, None, k, *used[m.sym], m.layout)
         for k, m in fsmd.array_results
         if m.sym not in params_syms
     ]

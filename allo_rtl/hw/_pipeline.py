@@ -17,7 +17,7 @@ from amaranth.hdl import Module, Signal, Value
 from .._errors import InternalError
 from ..ir._nodes import Sym
 from ..lowering import Pipeline
-from ._datapath import Datapath, element_address, shape_of
+from ._datapath import Datapath, shape_of
 
 __all__ = ["PipelineLogic"]
 
@@ -125,20 +125,16 @@ class PipelineLogic:
             self._datapaths: list[Datapath] = []
         dp = self.datapath(m, t)
         if op.kind == "load":
-            read, _, at = self.ports[op.buf]
-            self.drivers.value(read.addr, valid[t], element_address(op.indices, at, dp))
-            self.drivers.enable(read.en, valid[t])
-            self.chains[op.sym] = {t + 1: read.data}
+            ports = self.ports[op.buf]
+            ports.read(m, self.drivers, valid[t], op, dp)
+            self.chains[op.sym] = {t + 1: ports.read_data(m, op.bank)}
         elif op.kind == "mul":
             reg = Signal(self.shapes[op.sym], name=f"{self.prefix}{op.sym.name}")
             m.d.sync += reg.eq(dp(op.value))
             self.chains[op.sym] = {t + 1: reg}
         elif op.kind == "store":
-            _, write, at = self.ports[op.buf]
             enable = valid[t] if op.guard is None else valid[t] & dp(op.guard)
-            self.drivers.value(write.addr, enable, element_address(op.indices, at, dp))
-            self.drivers.value(write.data, enable, dp(op.value))
-            self.drivers.enable(write.en, enable)
+            self.ports[op.buf].write(self.drivers, enable, op, dp)
         elif op.kind == "set":
             value = dp(op.value)
             with m.If(valid[t]):

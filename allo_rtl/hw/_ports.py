@@ -20,6 +20,11 @@ class PortDrivers:
     def __init__(self) -> None:
         self._values: dict[int, tuple[Value, list[tuple[Any, Value]]]] = {}
         self._enables: dict[int, tuple[Value, list[tuple[Any, Value]]]] = {}
+        self._syncs: list[tuple[Value, Any, Value]] = []
+
+    def sync(self, sig: Value, cond: Any, value: Value) -> None:
+        """Register ``value`` into ``sig`` at the end of a cycle in which ``cond`` holds."""
+        self._syncs.append((sig, cond, value))
 
     def value(self, sig: Value, cond: Any, value: Value) -> None:
         """Drive ``sig`` with ``value`` while ``cond`` holds."""
@@ -42,3 +47,6 @@ class PortDrivers:
             for term in terms[1:]:
                 total = total | term
             m.d.comb += sig.eq(total)
+        for sig, cond, value in self._syncs:
+            with m.If(resolve(cond)):
+                m.d.sync += sig.eq(value)

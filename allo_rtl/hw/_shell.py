@@ -21,11 +21,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from amaranth.hdl import Cat, Module, Signal, Value, unsigned
+from amaranth.hdl import Cat, Module, Mux, Signal, Value, unsigned
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
 from .._errors import BuildError
+from ._banks import bank_names, flat_indices, split_values
 from ._info import ArrayPortInfo, KernelInfo
 
 __all__ = ["CONTROL", "CYCLES", "STATUS", "Shell", "address_map"]
@@ -196,36 +197,51 @@ class Shell(wiring.Component):
         return words
 
     def _array(self, m: Module, a: ArrayPortInfo, running: Value) -> tuple[Value, Value]:
-        """Memory of array ``a``; returns (host selects it this cycle, read data)."""
+        """Memories of array ``a`` (one per bank); returns (host selects it, read data)."""
         entry = self.address_map["arrays"][a.name]
-        mem = memory.Memory(shape=unsigned(entry["bits"]), depth=a.depth, init=[])
-        m.submodules[f"mem_{a.name}"] = mem
-        rd, wr = mem.read_port(), mem.write_port()
         low = (entry["span"] - 1).bit_length()
         local = self.bus_addr[:low] if low else Value.cast(0)
         selected = (self.bus_addr >> low) == (entry["base"] >> low)
+        names = bank_names(a.name, a.layout, a.type)
+        if len(names) == 1:
+            bank, offset = Value.cast(0), local
+        else:  # the host sees the array flat, row-major: find the bank of its element
+            bank, offset = split_values(flat_indices(local, a.type.shape), a.type, a.layout)
+        host_bank = Signal(range(max(2, len(names))), name=f"{a.name}_host_bank")
+        m.d.sync += host_bank.eq(bank)
+        data = None
+        for k, name in enumerate(names):
+            hit = selected & (bank == k) & (local < a.depth)
+            rd_data = self._bank(m, a, name, entry, offset, hit, running)
+            data = rd_data if data is None else Mux(host_bank == k, rd_data, data)
+        return selected, data  # type: ignore[return-value]
+
+    def _bank(self, m: Module, a: ArrayPortInfo, name: str, entry: dict, offset: Value,
+              hit: Value, running: Value) -> Value:  # fmt: skip
+        """One bank's memory, shared by the kernel's port group ``name`` and the host."""
+        depth = a.depth // len(bank_names(a.name, a.layout, a.type))
+        mem = memory.Memory(shape=unsigned(entry["bits"]), depth=depth, init=[])
+        m.submodules[f"mem_{name}"] = mem
+        rd, wr = mem.read_port(), mem.write_port()
         host = [
-            rd.addr.eq(local),
-            rd.en.eq(selected),
-            wr.addr.eq(local),
-            wr.data.eq(self.bus_wdata),
-            wr.en.eq(selected & self.bus_we & (local < a.depth)),
-        ]
+            rd.addr.eq(offset), rd.en.eq(hit), wr.addr.eq(offset),
+            wr.data.eq(self.bus_wdata), wr.en.eq(hit & self.bus_we),
+        ]  # fmt: skip
         kernel = [
-            port.eq(_or_zero(kernel_port(self.kernel, a.name, field)))
+            port.eq(_or_zero(kernel_port(self.kernel, name, field)))
             for port, field in (
                 (rd.addr, "rd_addr"), (rd.en, "rd_en"),
                 (wr.addr, "wr_addr"), (wr.data, "wr_data"), (wr.en, "wr_en"),
             )
         ]  # fmt: skip
-        rd_data = kernel_port(self.kernel, a.name, "rd_data")
+        rd_data = kernel_port(self.kernel, name, "rd_data")
         if rd_data is not None:
             m.d.comb += rd_data.eq(rd.data)
         with m.If(running):
             m.d.comb += kernel
         with m.Else():
             m.d.comb += host
-        return selected, rd.data
+        return rd.data
 
     def _read_mux(
         self, m: Module, words: dict[int, Value], arrays: list[tuple[Value, Value]]

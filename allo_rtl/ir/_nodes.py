@@ -409,6 +409,31 @@ class Layout:
         kind = self.kinds[dim]
         return extent if kind == "complete" else 1 if kind == "none" else self.factors[dim]
 
+    def bank_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        """Banks per dimension of an array of ``shape``."""
+        return tuple(self.banks(d, n) for d, n in enumerate(shape))
+
+    def bank_extent(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        """Elements per bank along each dimension."""
+        return tuple(n // b for n, b in zip(shape, self.bank_shape(shape)))
+
+    def split(self, dim: int, extent: int, i: int) -> tuple[int, int]:
+        """(bank, offset within the bank) of index ``i`` of dimension ``dim``."""
+        kind, banks = self.kinds[dim], self.banks(dim, extent)
+        if kind == "cyclic":
+            return i % banks, i // banks
+        size = extent // banks
+        return i // size, i % size
+
+    def locate(self, shape: tuple[int, ...], index: tuple[int, ...]) -> tuple[int, int]:
+        """(flat bank number, row-major offset within the bank) of element ``index``."""
+        bank = offset = 0
+        for d, (n, i) in enumerate(zip(shape, index)):
+            b, o = self.split(d, n, i)
+            bank = bank * self.banks(d, n) + b
+            offset = offset * (n // self.banks(d, n)) + o
+        return bank, offset
+
     def __str__(self) -> str:
         parts = [
             k if k in ("none", "complete") else f"{k}({f})"

@@ -9,11 +9,12 @@ clock edge commits the state's actions together and moves to the next state.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import prod
 
 import numpy as np
 
 from .._errors import Loc
-from ..ir._nodes import Expr, Sym
+from ..ir._nodes import Expr, Layout, Sym
 from ..ir.types import AlloType, ArrayType
 
 __all__ = [
@@ -32,10 +33,14 @@ class SetReg:
 
 @dataclass(frozen=True)
 class ReadPort:
-    """Present ``buf[indices]`` to the read port; the data arrive in the next cycle."""
+    """Present ``buf[indices]`` to the read port; the data arrive in the next cycle.
+
+    ``bank`` is the bank of a partitioned array the element lives in (0 for one memory), or
+    ``None`` when it is only known at run time."""
 
     buf: Sym
     indices: tuple[Expr, ...]
+    bank: int | None = 0
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ class WritePort:
     buf: Sym
     indices: tuple[Expr, ...]
     value: Expr
+    bank: int | None = 0
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,7 @@ class PipeOp:
     type: AlloType | None
     pin: str | None
     loc: Loc | None
+    bank: int | None = 0
 
 
 @dataclass(frozen=True)
@@ -151,11 +158,12 @@ class RunPipeline:
 
 @dataclass(frozen=True)
 class State:
-    """One cycle. ``port_data`` binds temporaries to the read data of an array's port."""
+    """One cycle. ``port_data`` binds temporaries to the read data of an array's port
+    (array, bank or ``None`` for the bank the previous cycle's read chose)."""
 
     actions: tuple[SetReg | ReadPort | WritePort | CallStart, ...]
     next: Goto | Branch | WaitCall | RunPipeline | None  # None: the run ends after this cycle
-    port_data: tuple[tuple[Sym, Sym], ...]
+    port_data: tuple[tuple[Sym, Sym, int | None], ...]
     loc: Loc | None
 
 
@@ -167,6 +175,11 @@ class Memory:
     type: ArrayType
     port: str | None  # external port group name, or None for a memory inside the kernel
     init: np.ndarray | None  # raw contents of a read-only local memory
+    layout: Layout | None = None  # banks of a partitioned array
+
+    @property
+    def banks(self) -> int:
+        return 1 if self.layout is None else prod(self.layout.bank_shape(self.type.shape))
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from ..ir._nodes import (
 )
 from ..ir._visitor import StmtVisitor
 from ..ir.types import AlloType, ArrayType, UInt, index
+from ._banks import Residues, static_bank
 from ._calls import returned_params, unalias
 from ._fsmd import (
     Branch,
@@ -68,7 +69,7 @@ _BOOL = UInt(1)
 @dataclass
 class _Cycle:
     actions: list[Any] = field(default_factory=list)
-    port_data: list[tuple[Sym, Sym]] = field(default_factory=list)
+    port_data: list[tuple[Sym, Sym, int | None]] = field(default_factory=list)
 
 
 def _timed(node: Any) -> bool:
@@ -144,6 +145,8 @@ class _Lowering(StmtVisitor):
         self.results: list[tuple[str, Sym, AlloType]] = []
         self.pipelines: list[Pipeline] = []
         self.loops: list[tuple[str, int, int | None]] = []
+        self.memories: dict[Sym, Memory] = {}
+        self.residues: Residues = {}
         self.succ = -1
 
     # -- states ----------------------------------------------------------------------------
@@ -172,13 +175,13 @@ class _Lowering(StmtVisitor):
         ops = _timed_postorder(exprs)
         issue: dict[Any, int] = {}
         ready: dict[Any, int] = {}
-        busy: set[tuple[Sym, int]] = set()
+        busy: set[tuple[Sym, int, int]] = set()
         for op in ops:
             cycle = max((ready[d] for d in _top_timed(_operands(op))), default=0)
-            while isinstance(op, Load) and (op.buf, cycle) in busy:
+            while isinstance(op, Load) and not busy.isdisjoint(self.ports(op, cycle)):
                 cycle += 1
             if isinstance(op, Load):
-                busy.add((op.buf, cycle))
+                busy |= self.ports(op, cycle)
             issue[op], ready[op] = cycle, cycle + 1
         final = max(ready.values(), default=0)
         needed: dict[Any, set[int]] = {op: set() for op in ops}
@@ -191,9 +194,9 @@ class _Lowering(StmtVisitor):
             movable = isinstance(op, Load) and not _top_timed(op.indices)
             if movable and min(needed[op]) - 1 > issue[op]:
                 late = min(needed[op]) - 1
-                if (op.buf, late) not in busy:
-                    busy.discard((op.buf, issue[op]))
-                    busy.add((op.buf, late))
+                if busy.isdisjoint(self.ports(op, late)):
+                    busy -= self.ports(op, issue[op])
+                    busy |= self.ports(op, late)
                     issue[op], ready[op] = late, late + 1
         cycles = [_Cycle() for _ in range(final + 1)]
         temps = {op: Sym(f"{op.buf.name}_rd" if isinstance(op, Load) else "product") for op in ops}
@@ -201,8 +204,8 @@ class _Lowering(StmtVisitor):
             sym = temps[op]
             if isinstance(op, Load):
                 idx = tuple(_substitute(i, temps) for i in op.indices)
-                cycles[issue[op]].actions.append(ReadPort(op.buf, idx))
-                cycles[ready[op]].port_data.append((sym, op.buf))
+                cycles[issue[op]].actions.append(ReadPort(op.buf, idx, self.bank(op.buf, idx)))
+                cycles[ready[op]].port_data.append((sym, op.buf, self.bank(op.buf, idx)))
                 if any(c > ready[op] for c in needed[op]):  # keep the data for later cycles
                     self.registers[sym] = op.type
                     cycles[ready[op]].actions.append(SetReg(sym, Var(sym, op.type, op.loc)))
@@ -211,6 +214,16 @@ class _Lowering(StmtVisitor):
                 lhs, rhs = _substitute(op.lhs, temps), _substitute(op.rhs, temps)
                 cycles[issue[op]].actions.append(SetReg(sym, replace(op, lhs=lhs, rhs=rhs)))
         return cycles, [_substitute(e, temps) for e in exprs]
+
+    def bank(self, buf: Sym, indices: tuple[Expr, ...]) -> int | None:
+        mem = self.memories[buf]
+        return static_bank(indices, mem.type, mem.layout, self.residues)
+
+    def ports(self, op: Load, cycle: int) -> set[tuple[Sym, int, int]]:
+        """The read ports a load uses: its bank's, or every bank's when that varies."""
+        bank = self.bank(op.buf, op.indices)
+        banks = range(self.memories[op.buf].banks) if bank is None else (bank,)
+        return {(op.buf, b, cycle) for b in banks}
 
     def block(self, stmts: tuple, succ: int) -> int:
         entry = succ
@@ -236,7 +249,8 @@ class _Lowering(StmtVisitor):
 
     def visit_Store(self, s: Store) -> int:
         cycles, exprs = self.stage([*s.indices, s.value])
-        cycles[-1].actions.append(WritePort(s.buf, tuple(exprs[:-1]), exprs[-1]))
+        idx = tuple(exprs[:-1])
+        cycles[-1].actions.append(WritePort(s.buf, idx, exprs[-1], self.bank(s.buf, idx)))
         return self.emit(cycles, Goto(self.succ), s.loc)
 
     def visit_Alloc(self, s: Alloc) -> int:
@@ -266,6 +280,8 @@ class _Lowering(StmtVisitor):
         if nest is not None:
             return self.pipeline(nest, s)
         self.loops.append((f"{s.band}.{s.name}", s.loc.line if s.loc else 0, trip_count(s)))
+        if values is not None:
+            self.residues[s.var] = (abs(s.step), values.start % abs(s.step))
         succ = self.succ
         self.registers[s.var] = _counter_type(s)
         hi = s.hi
@@ -293,7 +309,7 @@ class _Lowering(StmtVisitor):
         for stmt in (*before, *(n for _, b, a in nest for n in (*b, *a))):
             if isinstance(stmt, Decl):
                 self.registers[stmt.sym] = stmt.type
-        p = build_pipeline(nest, _counter_type)
+        p = build_pipeline(nest, _counter_type, self.memories, self.residues)
         for op in p.ops:
             if op.kind == "set":
                 self.registers[op.sym] = op.type  # type: ignore[index]
@@ -451,7 +467,7 @@ def _memories(fn: Function) -> tuple[dict[Sym, Memory], list, list]:
         returned = {v.sym: n for n, v in enumerate(last.values) if isinstance(v, ArrayRef)}
     for n, p in enumerate(fn.params):
         if isinstance(p.type, ArrayType):
-            memories[p.sym] = Memory(p.sym, p.type, param_ports(fn)[n], None)
+            memories[p.sym] = Memory(p.sym, p.type, param_ports(fn)[n], None, fn.layout(p.sym))
             params.append((n, memories[p.sym]))
             if p.sym in returned:
                 results.append((returned[p.sym], memories[p.sym]))
@@ -459,11 +475,13 @@ def _memories(fn: Function) -> tuple[dict[Sym, Memory], list, list]:
         if isinstance(node, Alloc):
             if node.sym in returned:
                 k = returned[node.sym]
-                memories[node.sym] = Memory(node.sym, node.type, result_ports(fn)[k], None)
+                port = result_ports(fn)[k]
+                memories[node.sym] = Memory(node.sym, node.type, port, None, fn.layout(node.sym))
                 results.append((k, memories[node.sym]))
             else:
                 init = node.init.data if isinstance(node.init, ConstArray) else None
-                memories[node.sym] = Memory(node.sym, node.type, None, init)
+                layout = fn.layout(node.sym)
+                memories[node.sym] = Memory(node.sym, node.type, None, init, layout)
     return memories, params, results
 
 
@@ -479,6 +497,7 @@ def _lower_one(fn: Function, module: Module, cache: dict[str, Fsmd]) -> Fsmd:
     _check_no_floats(fn)
     memories, array_params, array_results = _memories(fn)
     low = _Lowering(fn, module, cache)
+    low.memories = memories
     (done,) = low.reserve()
     low.states[done] = State((), None, (), fn.loc)
     entry = low.block(fn.body, done)

@@ -74,8 +74,10 @@ def _distance(store: PipeOp, load: PipeOp, levels: tuple[Level, ...]) -> int | N
 
 
 class _Schedule:
-    def __init__(self, ops: list[PipeOp], levels: tuple[Level, ...], ii: int) -> None:
-        self.ops, self.levels, self.ii = ops, levels, ii
+    def __init__(
+        self, ops: list[PipeOp], levels: tuple[Level, ...], ii: int, banks: dict[Sym, int]
+    ) -> None:
+        self.ops, self.levels, self.ii, self.banks = ops, levels, ii, banks
         self.temps = {op.sym: n for n, op in enumerate(ops) if op.kind in ("load", "mul")}
         self.sets = {op.sym: n for n, op in enumerate(ops) if op.kind == "set"}
         self.times = [0] * len(ops)
@@ -104,12 +106,17 @@ class _Schedule:
                 continue
             t = self.earliest(n)
             if op.kind in ("load", "store"):
-                port = "r" if op.kind == "load" else "w"
-                while (op.buf, port, t % self.ii) in table:
+                while not table.isdisjoint(self.ports(op, t)):
                     t += 1
-                table.add((op.buf, port, t % self.ii))  # type: ignore[arg-type]
+                table |= self.ports(op, t)
             self.times[n] = t
         self.place_sets()
+
+    def ports(self, op: PipeOp, t: int) -> set:
+        """The (array, read/write, bank, II-slot) resources ``op`` uses at time ``t``."""
+        port = "r" if op.kind == "load" else "w"
+        banks = range(self.banks.get(op.buf, 1)) if op.bank is None else (op.bank,)  # type: ignore[arg-type]
+        return {(op.buf, port, b, t % self.ii) for b in banks}
 
     def readers(self, sym: Sym) -> list[int]:
         return [n for n, op in enumerate(self.ops) if sym in _operands(op)]
@@ -149,29 +156,34 @@ class _Schedule:
         return out
 
 
-def _res_mii(ops: list[PipeOp]) -> tuple[int, list[str]]:
-    counts: dict[tuple[Sym, str], int] = {}
+def _res_mii(ops: list[PipeOp], banks: dict[Sym, int]) -> tuple[int, list[str]]:
+    counts: dict[tuple, int] = {}
     for op in ops:
         if op.kind in ("load", "store"):
-            key = (op.buf, op.kind)
-            counts[key] = counts.get(key, 0) + 1  # type: ignore[index]
+            n = banks.get(op.buf, 1)  # type: ignore[arg-type]
+            for b in range(n) if op.bank is None else (op.bank,):
+                key = (op.buf, op.kind, b)
+                counts[key] = counts.get(key, 0) + 1
     reasons = [
-        f"array `{buf.name}` has one {'read' if kind == 'load' else 'write'} port and "
+        f"array `{buf.name}`{f' bank {b}' if banks.get(buf, 1) > 1 else ''} has one "
+        f"{'read' if kind == 'load' else 'write'} port and "
         f"{k} {'reads' if kind == 'load' else 'writes'} per iteration"
-        for (buf, kind), k in counts.items()
+        for (buf, kind, b), k in counts.items()
         if k > 1
     ]
     return max([1, *counts.values()]), reasons
 
 
-def modulo_schedule(ops: list[PipeOp], levels: list[Level], requested: int, loop: For) -> Pipeline:
+def modulo_schedule(
+    ops: list[PipeOp], levels: list[Level], requested: int, loop: For, banks: dict[Sym, int]
+) -> Pipeline:
     """The schedule with the smallest feasible II >= ``requested``."""
-    res, res_reasons = _res_mii(ops)
+    res, res_reasons = _res_mii(ops, banks)
     reasons: list[str] = []
     if res > requested:
         reasons += [f"II={ii}: {r}" for ii in range(requested, res) for r in res_reasons]
     for ii in range(max(requested, res), _MAX_II + 1):
-        sched = _Schedule(ops, tuple(levels), ii)
+        sched = _Schedule(ops, tuple(levels), ii, banks)
         sched.place()
         problems = sched.violations()
         if not problems:

@@ -41,6 +41,7 @@ from ..ir._nodes import (
     Var,
 )
 from ..ir.types import UInt, index
+from ._banks import static_bank
 from ._fsmd import Level, Pipeline, PipeOp
 
 __all__ = ["build_pipeline", "pipeline_nest"]
@@ -82,6 +83,8 @@ class _Builder:
     """Symbolic execution of one iteration of the flattened body."""
 
     levels: list[Level]
+    memories: dict = field(default_factory=dict)
+    residues: dict = field(default_factory=dict)
     ops: list[PipeOp] = field(default_factory=list)
     env: dict[Sym, Expr] = field(default_factory=dict)
     temps: dict[Sym, Any] = field(default_factory=dict)  # temp -> producing op
@@ -118,11 +121,15 @@ class _Builder:
         self.loads[key] = out.sym  # type: ignore[attr-defined]
         return out
 
+    def bank(self, buf: Sym, idx: tuple) -> int | None:
+        mem = self.memories[buf]
+        return static_bank(idx, mem.type, mem.layout, self.residues)
+
     def timed(self, kind: str, e: Expr, buf: Sym | None, idx: tuple, guard: Expr | None) -> Var:
         sym = Sym(f"{kind}{len(self.ops)}")
-        op = PipeOp(
-            kind, sym, buf, idx, e if kind == "mul" else None, guard, e.type, self.pin, e.loc
-        )
+        value = e if kind == "mul" else None
+        bank = self.bank(buf, idx) if buf is not None else 0
+        op = PipeOp(kind, sym, buf, idx, value, guard, e.type, self.pin, e.loc, bank)
         self.ops.append(op)
         self.temps[sym] = op
         return Var(sym, e.type, e.loc)
@@ -148,7 +155,9 @@ class _Builder:
         elif isinstance(s, Store):
             idx = tuple(self.rewrite(i) for i in s.indices)
             value = self.rewrite(s.value)
-            self.ops.append(PipeOp("store", None, s.buf, idx, value, guard, None, self.pin, s.loc))
+            bank = self.bank(s.buf, idx)
+            op = PipeOp("store", None, s.buf, idx, value, guard, None, self.pin, s.loc, bank)
+            self.ops.append(op)
             self.stores[s.buf] = (idx, value, guard)
             self.loads = {k: v for k, v in self.loads.items() if k[0] != s.buf}
         elif isinstance(s, If):
@@ -184,7 +193,9 @@ def _pin_guard(levels: list[Level], which: str, loc: Any) -> Expr:
     return guard
 
 
-def build_pipeline(nest: list[tuple[For, tuple, tuple]], counter_type: Any) -> Pipeline:
+def build_pipeline(
+    nest: list[tuple[For, tuple, tuple]], counter_type: Any, memories: dict, residues: dict
+) -> Pipeline:
     """Flatten, execute symbolically and modulo-schedule the nest."""
     levels = []
     for loop, _, _ in nest:
@@ -197,7 +208,8 @@ def build_pipeline(nest: list[tuple[For, tuple, tuple]], counter_type: Any) -> P
             )
         lo = loop_range(loop).start  # type: ignore[union-attr]
         levels.append(Level(loop.var, lo, loop.step, trips, counter_type(loop)))
-    b = _Builder(levels)
+    residues = {**residues, **{lv.var: (abs(lv.step), lv.lo % abs(lv.step)) for lv in levels}}
+    b = _Builder(levels, memories, residues)
     for depth, (loop, before, _) in enumerate(nest):
         if before:
             b.pin = "first"
@@ -215,4 +227,5 @@ def build_pipeline(nest: list[tuple[For, tuple, tuple]], counter_type: Any) -> P
     requested = int(dict(inner.attrs).get("pipeline", 1))
     from ._modulo import modulo_schedule
 
-    return modulo_schedule(b.ops, levels, requested, inner)
+    banks = {sym: mem.banks for sym, mem in memories.items()}
+    return modulo_schedule(b.ops, levels, requested, inner, banks)

@@ -93,9 +93,7 @@ def _covering_stores(loop: For, sym: Sym, t: Any, ranges: dict[Sym, int]) -> boo
 
 
 def _mentions(stmt: Any, sym: Sym) -> bool:
-    return any(
-        getattr(n, "buf", None) == sym or getattr(n, "sym", None) == sym for n in walk(stmt)
-    )
+    return any(getattr(n, "buf", None) == sym or getattr(n, "sym", None) == sym for n in walk(stmt))
 
 
 def _first_access_writes_all(stmts: tuple[Any, ...], alloc: Alloc) -> bool:

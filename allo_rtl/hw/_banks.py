@@ -1,0 +1,172 @@
+"""The memories of one array as the kernel sees them: one read and one write port per bank.
+
+An unpartitioned array has one bank. A partitioned local array is one
+``amaranth.lib.memory.Memory`` per bank; a partitioned argument array is one port group per bank
+(``A_b0``, ``A_b1``, ...). An access whose bank is known at compile time uses that bank's ports;
+one whose bank varies addresses every bank, enables the write of the selected one, and selects
+the read data of the bank it read from in the cycle before (``sel``).
+"""
+
+from __future__ import annotations
+
+from math import prod
+from typing import Any
+
+from amaranth.hdl import Const, Module, Mux, Signal, Value
+from amaranth.lib import memory
+
+from ..ir._nodes import Expr, Layout
+from ..ir.types import ArrayType
+from ._datapath import Datapath, shape_of
+
+__all__ = ["ArrayPorts", "bank_names", "flat_indices", "split_values"]
+
+
+def bank_names(port: str, layout: Layout | None, t: ArrayType) -> list[str]:
+    """Port group names of an argument array: ``A``, or ``A_b0``, ``A_b1``, ... per bank."""
+    n = 1 if layout is None else prod(layout.bank_shape(t.shape))
+    return [port] if n == 1 else [f"{port}_b{k}" for k in range(n)]
+
+
+class _Read:
+    def __init__(self, group: Any, t: ArrayType) -> None:
+        self.addr, self.en = group.rd_addr, group.rd_en
+        raw = group.rd_data
+        self.data = raw.as_signed() if t.dtype.signed else raw
+
+
+class _Write:
+    def __init__(self, group: Any) -> None:
+        self.addr, self.data, self.en = group.wr_addr, group.wr_data, group.wr_en
+
+
+class ArrayPorts:
+    """Ports of every bank of one array, and the address arithmetic to reach them."""
+
+    def __init__(self, name: str, t: ArrayType, layout: Layout | None) -> None:
+        self.name, self.type, self.layout = name, t, layout
+        self.bank_shape = (1,) * len(t.shape) if layout is None else layout.bank_shape(t.shape)
+        self.extent = t.shape if layout is None else layout.bank_extent(t.shape)
+        self.banks: list[tuple[Any, Any]] = []
+        self.sel: Signal | None = None
+
+    @property
+    def depth(self) -> int:
+        return prod(self.extent)
+
+    def local(self, m: Module, init: Any) -> None:
+        """One memory per bank, initialised from ``init`` (raw values in array order)."""
+        contents = [[0] * self.depth for _ in range(prod(self.bank_shape))]
+        if init is not None:
+            for index, value in zip(_indices(self.type.shape), init.ravel()):
+                bank, offset = self._locate(index)
+                contents[bank][offset] = int(value)
+        for k, data in enumerate(contents):
+            store = memory.Memory(
+                shape=shape_of(self.type.dtype),
+                depth=self.depth,
+                init=data if init is not None else [],
+            )
+            suffix = f"_b{k}" if len(contents) > 1 else ""
+            m.submodules[f"mem_{self.name}{suffix}"] = store
+            self.banks.append((store.read_port(), store.write_port()))
+
+    def external(self, groups: list[Any]) -> None:
+        self.banks = [(_Read(g, self.type), _Write(g)) for g in groups]
+
+    def _locate(self, index: tuple[int, ...]) -> tuple[int, int]:
+        if self.layout is None:
+            return 0, _row_major(index, self.type.shape)
+        return self.layout.locate(self.type.shape, index)
+
+    def split(self, indices: tuple[Expr, ...], dp: Datapath) -> tuple[Value, Value]:
+        """(bank number, address within the bank) of ``indices``, as values."""
+        return split_values([dp(i) for i in indices], self.type, self.layout)
+
+    def read(self, m: Module, drivers: Any, cond: Any, access: Any, dp: Datapath) -> None:
+        """Present ``access.indices`` (bank ``access.bank``, ``None``: varies) while ``cond``."""
+        bank, offset = self.split(access.indices, dp)
+        chosen = range(len(self.banks)) if access.bank is None else (access.bank,)
+        for k in chosen:
+            read = self.banks[k][0]
+            drivers.value(read.addr, cond, offset)
+            drivers.enable(read.en, cond)
+        if access.bank is None and len(self.banks) > 1:
+            drivers.sync(self.select(m), cond, bank)
+
+    def write(self, drivers: Any, cond: Any, access: Any, dp: Datapath) -> None:
+        """Write ``access.value`` to ``access.indices`` while ``cond``."""
+        bank, offset = self.split(access.indices, dp)
+        data = dp(access.value)
+        chosen = range(len(self.banks)) if access.bank is None else (access.bank,)
+        for k in chosen:
+            write = self.banks[k][1]
+            drivers.value(write.addr, cond, offset)
+            drivers.value(write.data, cond, data)
+            if access.bank is None and len(self.banks) > 1:
+                drivers.enable(write.en, cond, bank == k)
+            else:
+                drivers.enable(write.en, cond)
+
+    def read_data(self, m: Module, bank: int | None) -> Value:
+        """The read data of ``bank``, or of the bank a dynamic read chose the cycle before."""
+        if bank is not None:
+            return self.banks[bank][0].data
+        sel = self.select(m)
+        value = self.banks[-1][0].data
+        for k in range(len(self.banks) - 2, -1, -1):
+            value = Mux(sel == k, self.banks[k][0].data, value)
+        return value
+
+    def select(self, m: Module) -> Signal:
+        """The register that remembers which bank a dynamic read used."""
+        if self.sel is None:
+            self.sel = Signal(range(max(2, len(self.banks))), name=f"{self.name}_rd_bank")
+        return self.sel
+
+
+def split_values(values: list[Value], t: ArrayType, layout: Layout | None) -> tuple[Value, Value]:
+    """(bank number, address within the bank) of the element at index ``values``."""
+    bank: Value = Const(0, 1)
+    offset: Value = Const(0, 1)
+    bank_shape = (1,) * len(t.shape) if layout is None else layout.bank_shape(t.shape)
+    extents = t.shape if layout is None else layout.bank_extent(t.shape)
+    for d, (value, n) in enumerate(zip(values, t.shape)):
+        v = value.as_unsigned()[: max(1, (n - 1).bit_length())]
+        banks, extent = bank_shape[d], extents[d]
+        kind = "none" if layout is None else layout.kinds[d]
+        if banks == 1:
+            b, o = Const(0, 1), v
+        elif kind == "cyclic":
+            b, o = v % banks, v // banks
+        elif kind == "complete":
+            b, o = v, Const(0, 1)
+        else:
+            b, o = v // extent, v % extent
+        bank = bank * banks + b if d else b
+        offset = offset * extent + o if d else o
+    abits = max(1, (prod(extents) - 1).bit_length())
+    return bank, offset[:abits]
+
+
+def flat_indices(flat: Value, shape: tuple[int, ...]) -> list[Value]:
+    """The per-dimension indices of row-major element number ``flat``."""
+    out: list[Value] = []
+    rest = flat
+    for n in reversed(shape):
+        out.insert(0, rest % n)
+        rest = rest // n
+    return out
+
+
+def _indices(shape: tuple[int, ...]) -> Any:
+    import itertools
+
+    return itertools.product(*(range(n) for n in shape))
+
+
+def _row_major(index: tuple[int, ...], shape: tuple[int, ...]) -> int:
+    offset = 0
+    for i, n in zip(index, shape):
+        offset = offset * n + i
+    return offset

@@ -1,0 +1,67 @@
+"""Which bank of a partitioned array an access reaches, when that is known at compile time.
+
+A cyclic bank ``(a * i + c) % f`` is static when ``i`` is a loop variable whose values make
+``a * i`` congruent modulo ``f`` (``for i in range(0, N, f)``, as an unroll by ``f`` makes it,
+or ``a`` a multiple of ``f``); constant indices (full unrolls) give static banks of every kind. Other accesses are
+dynamic: they address every bank and use all of their ports in that cycle.
+"""
+
+from __future__ import annotations
+
+from ..ir._fold import const_int
+from ..ir._nodes import Binary, Cast, Expr, Layout, Sym, Var
+from ..ir.types import ArrayType
+
+__all__ = ["Residues", "static_bank"]
+
+Residues = dict[Sym, tuple[int, int]]  # loop variable -> (modulus, residue)
+
+
+def _linear(e: Expr) -> tuple[Sym, int, int] | None:
+    """``(v, a, c)`` when ``e`` is ``a * v + c`` for a variable ``v`` and constants."""
+    while isinstance(e, Cast):
+        e = e.operand
+    if isinstance(e, Var):
+        return e.sym, 1, 0
+    if isinstance(e, Binary) and e.op in ("add", "sub", "mul"):
+        for var_side, const_side in ((e.lhs, e.rhs), (e.rhs, e.lhs)):
+            k = const_int(const_side)
+            inner = _linear(var_side)
+            if k is None or inner is None or (e.op == "sub" and var_side is e.rhs):
+                continue
+            v, a, c = inner
+            if e.op == "mul":
+                return v, a * k, c * k
+            return v, a, c + (k if e.op == "add" else -k)
+    return None
+
+
+def _dim_bank(layout: Layout, d: int, n: int, idx: Expr, residues: Residues) -> int | None:
+    banks = layout.banks(d, n)
+    if banks == 1:
+        return 0
+    value = const_int(idx)
+    if value is not None:
+        return layout.split(d, n, value)[0] if 0 <= value < n else None
+    lin = _linear(idx)
+    if layout.kinds[d] == "cyclic" and lin is not None and lin[0] in residues:
+        modulus, residue = residues[lin[0]]
+        var, a, c = lin
+        if (a * modulus) % banks == 0:  # a * v + c = a * residue + c (mod banks) for every v
+            return (a * residue + c) % banks
+    return None
+
+
+def static_bank(
+    indices: tuple[Expr, ...], t: ArrayType, layout: Layout | None, residues: Residues
+) -> int | None:
+    """The flat bank number of ``t[indices]`` under ``layout``, or ``None`` if it varies."""
+    if layout is None:
+        return 0
+    bank = 0
+    for d, (idx, n) in enumerate(zip(indices, t.shape)):
+        b = _dim_bank(layout, d, n, idx, residues)
+        if b is None:
+            return None
+        bank = bank * layout.banks(d, n) + b
+    return bank
