@@ -90,6 +90,8 @@ def schedule_blur() -> allo.Schedule:
     """Line buffer (reuse along y), window (reuse along x), pipeline x."""
     s = allo.customize(blur)
     lb = s.reuse_at(s.A, "y")
-    s.reuse_at(lb, "x")
+    wb = s.reuse_at(lb, "x")
+    s.partition(lb, allo.Partition.Complete, dim=1)  # one bank per buffered row
+    s.partition(wb, allo.Partition.Complete)  # the 3x3 window in registers
     s.pipeline("x")
     return s

@@ -120,7 +120,7 @@ def test_two_reads_of_one_port_need_ii_2():
     np.testing.assert_array_equal(got, want)
     (p,) = pipelines(s)
     assert (p.ii, p.requested_ii) == (2, 1)
-    assert p.reasons == ("II=1: array `A` has one read port and 2 reads per iteration",)
+    assert p.reasons == ("II<2: array `A` has one read port and 2 reads per iteration",)
 
 
 def horner(A: int32[N], x: int32) -> int32:

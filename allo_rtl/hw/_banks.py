@@ -62,12 +62,15 @@ class ArrayPorts:
                 bank, offset = self._locate(index)
                 contents[bank][offset] = int(value)
         for k, data in enumerate(contents):
+            suffix = f"_b{k}" if len(contents) > 1 else ""
+            if self.depth == 1 and len(contents) > 1:  # complete partition: registers
+                self.banks.append(_register(m, f"{self.name}{suffix}", self.type, data[0]))
+                continue
             store = memory.Memory(
                 shape=shape_of(self.type.dtype),
                 depth=self.depth,
                 init=data if init is not None else [],
             )
-            suffix = f"_b{k}" if len(contents) > 1 else ""
             m.submodules[f"mem_{self.name}{suffix}"] = store
             self.banks.append((store.read_port(), store.write_port()))
 
@@ -157,6 +160,25 @@ def flat_indices(flat: Value, shape: tuple[int, ...]) -> list[Value]:
         out.insert(0, rest % n)
         rest = rest // n
     return out
+
+
+class _Port:
+    """Port signals of a register bank (the address has one bit and is ignored)."""
+
+    def __init__(self, name: str, t: ArrayType, data: Value | None = None) -> None:
+        self.addr = Signal(1, name=f"{name}_addr")
+        self.en = Signal(name=f"{name}_en")
+        self.data = data if data is not None else Signal(shape_of(t.dtype), name=f"{name}_data")
+
+
+def _register(m: Module, name: str, t: ArrayType, init: int) -> tuple[_Port, _Port]:
+    """One element in a register: reads see its current value (no latency), writes commit
+    at the end of the cycle."""
+    reg = Signal(shape_of(t.dtype), name=name, init=init)
+    write = _Port(f"{name}_wr", t)
+    with m.If(write.en):
+        m.d.sync += reg.eq(write.data)
+    return _Port(f"{name}_rd", t, reg), write
 
 
 def _indices(shape: tuple[int, ...]) -> Any:

@@ -127,7 +127,7 @@ class PipelineLogic:
         if op.kind == "load":
             ports = self.ports[op.buf]
             ports.read(m, self.drivers, valid[t], op, dp)
-            self.chains[op.sym] = {t + 1: ports.read_data(m, op.bank)}
+            self.chains[op.sym] = {t + op.latency: ports.read_data(m, op.bank)}
         elif op.kind == "mul":
             reg = Signal(self.shapes[op.sym], name=f"{self.prefix}{op.sym.name}")
             m.d.sync += reg.eq(dp(op.value))

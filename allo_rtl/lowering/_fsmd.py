@@ -122,6 +122,7 @@ class PipeOp:
     pin: str | None
     loc: Loc | None
     bank: int | None = 0
+    latency: int = 1  # cycles from a load or multiply to its value (0: a register bank)
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,12 @@ class Memory:
     @property
     def banks(self) -> int:
         return 1 if self.layout is None else prod(self.layout.bank_shape(self.type.shape))
+
+    @property
+    def registers(self) -> bool:
+        """Every bank holds one element: the array is a set of registers (complete
+        partition), read without latency inside pipelines."""
+        return self.banks == self.type.size
 
 
 @dataclass(frozen=True)

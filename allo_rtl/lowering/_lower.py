@@ -388,7 +388,13 @@ class _Lowering(StmtVisitor):
 
 def _ii_warning(p: Pipeline) -> str:
     where = f"{p.loc}: " if p.loc else ""
-    last = [r for r in p.reasons if r.startswith(f"II={p.ii - 1}:")] or list(p.reasons[-1:])
+
+    def blocks(reason: str) -> bool:  # "II=3: ..." blocks II 3, "II<4: ..." blocks II 1 to 3
+        head = reason.split(":", 1)[0]
+        bound = int(head[3:])
+        return bound == p.ii - 1 if head.startswith("II=") else bound > p.ii - 1
+
+    last = [r for r in p.reasons if blocks(r)] or list(p.reasons[-1:])
     why = "; ".join(r.split(": ", 1)[1] for r in last)
     return (
         f"{where}loop {p.name} is pipelined at II={p.ii}, not the requested "

@@ -58,11 +58,24 @@ def _dim_var(e: Expr) -> Sym | None:
     return None
 
 
+def _may_alias(a: PipeOp, b: PipeOp) -> bool:
+    """Whether two accesses of one array may touch the same element in one iteration."""
+    if a.bank is not None and b.bank is not None and a.bank != b.bank:
+        return False
+    if all(isinstance(i, Const) for i in (*a.indices, *b.indices)):
+        return a.indices == b.indices
+    return True
+
+
 def _distance(store: PipeOp, load: PipeOp, levels: tuple[Level, ...]) -> int | None:
     """Smallest iteration distance at which ``load`` may read what ``store`` wrote (``None``:
-    never). Exact for identical indices made of loop variables; otherwise 1 (may alias)."""
+    never). Exact for constant indices and for identical indices made of loop variables;
+    otherwise 1 (may alias)."""
+    if store.bank is not None and load.bank is not None and store.bank != load.bank:
+        return None  # different banks never alias
     if store.indices != load.indices:
-        return 1
+        consts = [isinstance(i, Const) for i in (*store.indices, *load.indices)]
+        return None if all(consts) else 1
     dims = {_dim_var(i) for i in store.indices}
     outer = {lv.var for lv in levels[:-1]}
     inner = levels[-1].var
@@ -81,17 +94,18 @@ class _Schedule:
         self.temps = {op.sym: n for n, op in enumerate(ops) if op.kind in ("load", "mul")}
         self.sets = {op.sym: n for n, op in enumerate(ops) if op.kind == "set"}
         self.times = [0] * len(ops)
+        self.bounds: dict[int, int] = {}  # lower bounds found by resolving recurrences
 
     def avail(self, sym: Sym) -> int:
         n = self.temps.get(sym)
-        return 0 if n is None else self.times[n] + 1
+        return 0 if n is None else self.times[n] + self.ops[n].latency
 
     def earliest(self, n: int) -> int:
         op = self.ops[n]
-        t = max([0, *(self.avail(s) for s in _operands(op))])
+        t = max([self.bounds.get(n, 0), *(self.avail(s) for s in _operands(op))])
         for m in range(n):
             other = self.ops[m]
-            if other.buf is None or other.buf != op.buf:
+            if other.buf is None or other.buf != op.buf or not _may_alias(other, op):
                 continue
             if other.kind == "store":
                 t = max(t, self.times[m] + 1)
@@ -114,6 +128,8 @@ class _Schedule:
 
     def ports(self, op: PipeOp, t: int) -> set:
         """The (array, read/write, bank, II-slot) resources ``op`` uses at time ``t``."""
+        if op.kind == "load" and op.latency == 0:
+            return set()  # a register: any number of reads per cycle
         port = "r" if op.kind == "load" else "w"
         banks = range(self.banks.get(op.buf, 1)) if op.bank is None else (op.bank,)  # type: ignore[arg-type]
         return {(op.buf, port, b, t % self.ii) for b in banks}
@@ -132,40 +148,60 @@ class _Schedule:
                 if t != self.times[n]:
                     self.times[n], changed = t, True
 
-    def violations(self) -> list[str]:
+    def violations(self) -> list[tuple[str, int, int]]:
+        """(reason, operation to start later, the cycle it must not start before)."""
         out = []
         for sym, n in self.sets.items():
             for r in self.readers(sym):
                 if self.times[n] - self.times[r] + 1 > self.ii:
-                    out.append(
+                    out.append((
                         f"`{sym.name}` is read in cycle {self.times[r]} of an iteration and "
                         f"written in cycle {self.times[n]}; the next iteration needs it "
-                        f"{self.times[n] - self.times[r] + 1} cycles after the read"
-                    )
+                        f"{self.times[n] - self.times[r] + 1} cycles after the read",
+                        r, -1,  # starting the read later delays the write as much
+                    ))  # fmt: skip
         for s, store in enumerate(self.ops):
             for ld, load in enumerate(self.ops):
                 if store.kind != "store" or load.kind != "load" or store.buf != load.buf:
                     continue
                 d = _distance(store, load, self.levels)
                 if d is not None and self.times[ld] + d * self.ii < self.times[s] + 1:
-                    out.append(
-                        f"array `{store.buf.name}` (line {store.loc.line if store.loc else '?'}) "  # type: ignore[union-attr]
-                        f"is written in cycle {self.times[s]} and read again {d} iteration(s) "
-                        f"later in cycle {self.times[ld]} of that iteration"
-                    )
+                    line = store.loc.line if store.loc else "?"
+                    out.append((
+                        f"array `{store.buf.name}` (line {line}) is written in cycle "  # type: ignore[union-attr]
+                        f"{self.times[s]} and read again {d} iteration(s) later in cycle "
+                        f"{self.times[ld]} of that iteration",
+                        ld, self.times[s] + 1 - d * self.ii,
+                    ))  # fmt: skip
         return out
+
+    def solve(self, rounds: int = 16) -> list[str]:
+        """Place the operations, starting loads and reads of carried values later where a
+        recurrence asks for it; returns the reasons this II fails (empty: it works)."""
+        for _ in range(rounds):
+            self.place()
+            problems = self.violations()
+            if not problems:
+                return []
+            moved = False
+            for _, n, bound in problems:
+                if bound > max(self.bounds.get(n, 0), self.times[n]):
+                    self.bounds[n], moved = bound, True
+            if not moved:
+                break
+        return list(dict.fromkeys(reason for reason, _, _ in problems))
 
 
 def _res_mii(ops: list[PipeOp], banks: dict[Sym, int]) -> tuple[int, list[str]]:
     counts: dict[tuple, int] = {}
     for op in ops:
-        if op.kind in ("load", "store"):
+        if op.kind == "store" or (op.kind == "load" and op.latency):
             n = banks.get(op.buf, 1)  # type: ignore[arg-type]
             for b in range(n) if op.bank is None else (op.bank,):
                 key = (op.buf, op.kind, b)
                 counts[key] = counts.get(key, 0) + 1
     reasons = [
-        f"array `{buf.name}`{f' bank {b}' if banks.get(buf, 1) > 1 else ''} has one "
+        f"II<{k}: array `{buf.name}`{f' bank {b}' if banks.get(buf, 1) > 1 else ''} has one "
         f"{'read' if kind == 'load' else 'write'} port and "
         f"{k} {'reads' if kind == 'load' else 'writes'} per iteration"
         for (buf, kind, b), k in counts.items()
@@ -181,11 +217,10 @@ def modulo_schedule(
     res, res_reasons = _res_mii(ops, banks)
     reasons: list[str] = []
     if res > requested:
-        reasons += [f"II={ii}: {r}" for ii in range(requested, res) for r in res_reasons]
+        reasons += res_reasons
     for ii in range(max(requested, res), _MAX_II + 1):
         sched = _Schedule(ops, tuple(levels), ii, banks)
-        sched.place()
-        problems = sched.violations()
+        problems = sched.solve()
         if not problems:
             depth = max([1, *(t + 1 for t in sched.times)])
             return Pipeline(

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from .._errors import LoweringError
-from ..ir._fold import loop_range, trip_count
+from ..ir._fold import const_int, loop_range, trip_count
 from ..ir._nodes import (
     EXPR_TYPES,
     Alloc,
@@ -88,8 +88,7 @@ class _Builder:
     ops: list[PipeOp] = field(default_factory=list)
     env: dict[Sym, Expr] = field(default_factory=dict)
     temps: dict[Sym, Any] = field(default_factory=dict)  # temp -> producing op
-    loads: dict[tuple, Sym] = field(default_factory=dict)  # CSE of loads
-    stores: dict[Sym, tuple] = field(default_factory=dict)  # last store per array
+    known: dict[tuple, Expr] = field(default_factory=dict)  # (array, indices) -> value
     pin: str | None = None
 
     def rewrite(self, e: Expr) -> Expr:
@@ -105,21 +104,41 @@ class _Builder:
             elif isinstance(child, tuple) and child and isinstance(child[0], EXPR_TYPES):
                 changes[f.name] = tuple(self.rewrite(c) for c in child)
         e = replace(e, **changes) if changes else e
+        value = const_int(e) if not isinstance(e, Const) else None
+        if value is not None:  # folded, so that equal addresses compare equal
+            return Const(value, e.type, e.loc)
         if isinstance(e, Binary) and e.op == "mul" and not _const(e.lhs) and not _const(e.rhs):
             return self.timed("mul", e, None, (), None)
         return e
 
     def load(self, e: Load) -> Expr:
+        """The element's value: known from an earlier load or store of this iteration (store
+        to load forwarding), else a new load."""
         idx = tuple(self.rewrite(i) for i in e.indices)
-        last = self.stores.get(e.buf)
-        if last is not None and last[0] == idx and last[2] is None:
-            return last[1]  # forwarded from the store before it in this iteration
         key = (e.buf, idx)
-        if key in self.loads:
-            return Var(self.loads[key], e.type, e.loc)
-        out = self.timed("load", e, e.buf, idx, None)
-        self.loads[key] = out.sym  # type: ignore[attr-defined]
-        return out
+        if key not in self.known:
+            self.known[key] = self.timed("load", e, e.buf, idx, None)
+        return self.known[key]
+
+    def distinct(self, buf: Sym, a: tuple, b: tuple) -> bool:
+        """Whether indices ``a`` and ``b`` of ``buf`` never address the same element."""
+        ba, bb = self.bank(buf, a), self.bank(buf, b)
+        if ba is not None and bb is not None and ba != bb:
+            return True
+        return any(isinstance(x, Const) and isinstance(y, Const) and x != y for x, y in zip(a, b))
+
+    def stored(self, buf: Sym, idx: tuple, value: Expr, guard: Expr | None) -> None:
+        key = (buf, idx)
+        old = self.known.get(key)
+        for other in [k for k in self.known if k[0] == buf and k != key]:
+            if not self.distinct(buf, other[1], idx):
+                del self.known[other]
+        if guard is None:
+            self.known[key] = value
+        elif old is not None:
+            self.known[key] = Select(guard, value, old, value.type, value.loc)
+        else:
+            self.known.pop(key, None)
 
     def bank(self, buf: Sym, idx: tuple) -> int | None:
         mem = self.memories[buf]
@@ -129,7 +148,8 @@ class _Builder:
         sym = Sym(f"{kind}{len(self.ops)}")
         value = e if kind == "mul" else None
         bank = self.bank(buf, idx) if buf is not None else 0
-        op = PipeOp(kind, sym, buf, idx, value, guard, e.type, self.pin, e.loc, bank)
+        latency = 0 if buf is not None and self.memories[buf].registers else 1
+        op = PipeOp(kind, sym, buf, idx, value, guard, e.type, self.pin, e.loc, bank, latency)
         self.ops.append(op)
         self.temps[sym] = op
         return Var(sym, e.type, e.loc)
@@ -158,8 +178,7 @@ class _Builder:
             bank = self.bank(s.buf, idx)
             op = PipeOp("store", None, s.buf, idx, value, guard, None, self.pin, s.loc, bank)
             self.ops.append(op)
-            self.stores[s.buf] = (idx, value, guard)
-            self.loads = {k: v for k, v in self.loads.items() if k[0] != s.buf}
+            self.stored(s.buf, idx, value, guard)
         elif isinstance(s, If):
             cond = self.rewrite(s.cond)
             neg = Unary("not", cond, _BOOL, s.loc)

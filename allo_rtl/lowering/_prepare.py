@@ -30,11 +30,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from ..ir._fold import trip_count
+from ..ir._fold import const_int, loop_range, trip_count
 from ..ir._nodes import (
     Alloc,
     ArrayRef,
+    Binary,
     Call,
+    Cast,
     Const,
     ConstArray,
     For,
@@ -74,21 +76,59 @@ def fill(alloc: Alloc) -> tuple[Any, ...]:
     return body
 
 
-def _covering_stores(loop: For, sym: Sym, t: Any, ranges: dict[Sym, int]) -> bool:
-    """Whether an unconditional store in ``loop`` writes ``sym[v0, v1, ...]`` with each ``v``
-    a loop variable running over the whole dimension (``range(0, dim)``)."""
-    full = isinstance(loop.lo, Const) and loop.lo.value == 0 and loop.step == 1
-    if full and isinstance(loop.hi, Const):
-        ranges = {**ranges, loop.var: int(loop.hi.value)}
-    for s in loop.body:
-        if isinstance(s, For) and _covering_stores(s, sym, t, ranges):
-            return True
-        if isinstance(s, Store) and s.buf == sym:
-            dims = [i.sym if isinstance(i, Var) else None for i in s.indices]
-            if len(set(dims)) == len(dims) and all(
-                d is not None and ranges.get(d) == n for d, n in zip(dims, t.shape)
-            ):
+def _offset_var(e: Any) -> tuple[Sym, int] | None:
+    """``(v, c)`` when ``e`` is ``v + c`` or ``v - c`` (through casts)."""
+    while isinstance(e, Cast):
+        e = e.operand
+    if isinstance(e, Var):
+        return e.sym, 0
+    if isinstance(e, Binary) and e.op in ("add", "sub") and const_int(e.rhs) is not None:
+        inner = _offset_var(e.lhs)
+        c = const_int(e.rhs)
+        if inner is not None:
+            return inner[0], inner[1] + (c if e.op == "add" else -c)  # type: ignore[operator]
+    return None
+
+
+def _narrowed(cond: Any, ranges: dict[Sym, range]) -> dict[Sym, range] | None:
+    """``ranges`` under ``cond`` when it is ``v >= k`` or ``v > k`` for a loop variable."""
+    if isinstance(cond, Binary) and cond.op in ("ge", "gt"):
+        var, k = _offset_var(cond.lhs), const_int(cond.rhs)
+        if var is not None and k is not None and var[0] in ranges:
+            low = k - var[1] + (1 if cond.op == "gt" else 0)
+            r = ranges[var[0]]
+            return {**ranges, var[0]: range(max(r.start, low), r.stop)}
+    return None
+
+
+def _covers(store: Store, t: Any, ranges: dict[Sym, range]) -> bool:
+    """Whether ``store`` writes every element once over ``ranges`` (index ``v + c`` per
+    dimension, distinct variables)."""
+    dims = [_offset_var(i) for i in store.indices]
+    if any(d is None for d in dims) or len({d[0] for d in dims}) != len(dims):  # type: ignore[index]
+        return False
+    for (var, c), n in zip(dims, t.shape):  # type: ignore[misc]
+        r = ranges.get(var)
+        if r is None or (r.start + c, r.stop + c) != (0, n):
+            return False
+    return True
+
+
+def _covering_stores(stmts: Any, sym: Sym, t: Any, ranges: dict[Sym, range]) -> bool:
+    """Whether a store in ``stmts`` writes all of ``sym`` (loops of step 1 with constant
+    bounds; ``if v >= k`` guards narrow a variable's range)."""
+    for s in stmts:
+        if isinstance(s, For):
+            values = loop_range(s)
+            if values is not None and s.step == 1:
+                if _covering_stores(s.body, sym, t, {**ranges, s.var: values}):
+                    return True
+        elif isinstance(s, If) and not s.orelse:
+            narrowed = _narrowed(s.cond, ranges)
+            if narrowed is not None and _covering_stores(s.then, sym, t, narrowed):
                 return True
+        elif isinstance(s, Store) and s.buf == sym and _covers(s, t, ranges):
+            return True
     return False
 
 
@@ -110,7 +150,7 @@ def _first_access_writes_all(stmts: tuple[Any, ...], alloc: Alloc) -> bool:
             for n in walk(s)
         )
         if not reads:
-            return _covering_stores(s, alloc.sym, alloc.type, {})
+            return _covering_stores((s,), alloc.sym, alloc.type, {})
         trips = trip_count(s)
         return bool(trips) and _first_access_writes_all(s.body, alloc)
     return False
