@@ -95,3 +95,17 @@ def schedule_blur() -> allo.Schedule:
     s.partition(wb, allo.Partition.Complete)  # the 3x3 window in registers
     s.pipeline("x")
     return s
+
+
+def schedule_gemm32_unrolled(factor: int = 4) -> allo.Schedule:
+    """The row-wise product with j unrolled by ``factor``: ``factor`` multiply-accumulates per
+    cycle on ``factor`` banks of B, C and the row buffer."""
+    s = allo.customize(gemm32)
+    s.reorder("k", "j")
+    buf = s.buffer_at(s.C, axis="i")
+    for target, dim in ((s.B, 2), (s.C, 2), (buf, 1)):
+        s.partition(target, allo.Partition.Cyclic, dim=dim, factor=factor)
+    for loop in ("j", "j_init", "j_back"):
+        s.unroll(loop, factor)
+        s.pipeline(loop)
+    return s

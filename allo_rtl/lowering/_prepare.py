@@ -42,6 +42,7 @@ from ..ir._nodes import (
     For,
     Function,
     If,
+    Layout,
     Load,
     Store,
     Sym,
@@ -54,7 +55,9 @@ from ..ir.types import index
 __all__ = ["fill", "prepare"]
 
 
-def fill(alloc: Alloc) -> tuple[Any, ...]:
+def fill(alloc: Alloc, layout: Layout | None = None) -> tuple[Any, ...]:
+    """The loop nest that initialises ``alloc``'s array; the innermost loop is pipelined, and
+    unrolled over the banks of a cyclic or complete partition of the last dimension."""
     loc = alloc.loc
     ivs = [Sym(f"{alloc.sym.name}_i{d}") for d in range(len(alloc.type.shape))]
     idx = tuple(Var(v, index, loc) for v in ivs)
@@ -66,7 +69,10 @@ def fill(alloc: Alloc) -> tuple[Any, ...]:
     else:
         value = alloc.init
     body: tuple[Any, ...] = (Store(alloc.sym, idx, value, loc),)
-    attrs: tuple = (("pipeline", 1),)  # the innermost loop: one element per cycle
+    attrs: tuple = (("pipeline", 1),)  # the innermost loop: one element per cycle (per bank)
+    last = len(alloc.type.shape) - 1
+    if layout is not None and layout.kinds[last] in ("cyclic", "complete"):
+        attrs += (("unroll", layout.banks(last, alloc.type.shape[last])),)
     for iv, dim in reversed(list(zip(ivs, alloc.type.shape))):
         body = (
             For(iv, Const(0, index, loc), Const(dim, index, loc), 1, body,
@@ -156,7 +162,7 @@ def _first_access_writes_all(stmts: tuple[Any, ...], alloc: Alloc) -> bool:
     return False
 
 
-def _stmts(stmts: tuple[Any, ...], written: set[Sym]) -> tuple[Any, ...]:
+def _stmts(stmts: tuple[Any, ...], written: set[Sym], fn: Function) -> tuple[Any, ...]:
     out: list[Any] = []
     for n, s in enumerate(stmts):
         if isinstance(s, Alloc) and not isinstance(s.init, (ConstArray, ArrayRef)):
@@ -166,18 +172,20 @@ def _stmts(stmts: tuple[Any, ...], written: set[Sym]) -> tuple[Any, ...]:
         if isinstance(s, Alloc) and isinstance(s.init, ConstArray) and s.sym in written:
             rom = Alloc(Sym(f"{s.sym.name}_rom"), s.type, s.init, s.loc)
             copy = replace(s, init=ArrayRef(rom.sym, s.type, s.loc))
-            out += [rom, replace(s, init=None), *fill(copy)]
+            out += [rom, replace(s, init=None), *fill(copy, fn.layout(s.sym))]
         elif isinstance(s, Alloc) and isinstance(s.init, ConstArray):
             out.append(s)
         elif isinstance(s, Alloc):
             out.append(replace(s, init=None))
-            out.extend(fill(s))
+            out.extend(fill(s, fn.layout(s.sym)))
         elif isinstance(s, For):
-            out.append(replace(s, body=_stmts(s.body, written)))
+            out.append(replace(s, body=_stmts(s.body, written, fn)))
         elif isinstance(s, While):
-            out.append(replace(s, body=_stmts(s.body, written)))
+            out.append(replace(s, body=_stmts(s.body, written, fn)))
         elif isinstance(s, If):
-            out.append(replace(s, then=_stmts(s.then, written), orelse=_stmts(s.orelse, written)))
+            out.append(
+                replace(s, then=_stmts(s.then, written, fn), orelse=_stmts(s.orelse, written, fn))
+            )
         else:
             out.append(s)
     return tuple(out)
@@ -188,4 +196,4 @@ def prepare(fn: Function) -> Function:
     written = {n.buf for n in walk(fn) if isinstance(n, Store)}
     for call in (n for n in walk(fn) if isinstance(n, Call)):
         written |= {a.sym for a in call.args if isinstance(a, ArrayRef)} | set(call.results)
-    return replace(fn, body=_stmts(fn.body, written))
+    return replace(fn, body=_stmts(fn.body, written, fn))

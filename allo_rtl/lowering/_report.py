@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ._fsmd import Fsmd, Pipeline
+from ._fsmd import Fsmd, Memory, Pipeline
 
 __all__ = ["ArrayReport", "LoopReport", "Report", "build_report"]
 
@@ -64,7 +64,7 @@ class Report:
         lines.append("arrays:")
         for a in self.arrays:
             shape = "x".join(map(str, a.shape))
-            lines.append(f"  {a.name:<16}{shape:>10}  banks {a.banks:<4} {a.ports:<22}{a.storage}")
+            lines.append(f"  {a.name:<16}{shape:>10}  banks {a.banks:<4} {a.ports:<28}  {a.storage}")
         lines.append(f"cycles of the last call: {self.cycles if self.cycles is not None else '-'}")
         return "\n".join(lines)
 
@@ -78,6 +78,19 @@ def _pipeline_report(p: Pipeline) -> LoopReport:
     )  # fmt: skip
 
 
+def _array_report(mem: Memory) -> ArrayReport:
+    banks = mem.banks
+    ports = "1 read + 1 write" + (" per bank" if banks > 1 else "")
+    if mem.port is not None:
+        storage = "external (shell memories)" if banks > 1 else "external (shell memory)"
+    elif mem.registers and banks > 1:
+        storage = "registers"
+    else:
+        depth = mem.type.size // banks
+        storage = "block RAM" if depth * mem.type.dtype.bits > 1024 else "LUT RAM / registers"
+    return ArrayReport(mem.sym.name, mem.type.shape, banks, ports, storage)
+
+
 def build_report(fsmd: Fsmd) -> Report:
     """The report of a lowered kernel (the top one; called kernels have their own)."""
     report = Report(fsmd.name)
@@ -86,12 +99,6 @@ def build_report(fsmd: Fsmd) -> Report:
     for name, line, trips in fsmd.sequential_loops:
         report.loops.append(LoopReport(name, line, trips, False))
     for mem in fsmd.memories:
-        external = mem.port is not None
-        report.arrays.append(
-            ArrayReport(
-                mem.sym.name, mem.type.shape, 1, "1 read + 1 write",
-                "external (shell memory)" if external else "block RAM" if mem.type.size > 16 else "registers/LUT RAM",
-            )
-        )  # fmt: skip
+        report.arrays.append(_array_report(mem))
     report.loops.sort(key=lambda lp: lp.line)
     return report
