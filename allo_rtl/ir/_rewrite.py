@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from ._nodes import NODE_TYPES, Sym, Var
 
-__all__ = ["rename", "substitute", "transform"]
+__all__ = ["rename", "shape_key", "substitute", "transform"]
 
 N = TypeVar("N")
 
@@ -77,3 +77,16 @@ def substitute(node: N, values: Mapping[Sym, Any]) -> N:
         return n
 
     return transform(node, swap)
+
+
+def shape_key(node: Any) -> Any:
+    """A hashable structural form of ``node`` that ignores source locations: two expressions
+    with equal keys compute the same value."""
+    if isinstance(node, NODE_TYPES):
+        items = [
+            (f.name, shape_key(getattr(node, f.name))) for f in fields(node) if f.name != "loc"
+        ]
+        return (type(node).__name__, tuple(items))
+    if isinstance(node, tuple):
+        return tuple(shape_key(item) for item in node)
+    return node

@@ -44,7 +44,8 @@ def _dim_bank(layout: Layout, d: int, n: int, idx: Expr, residues: Residues) -> 
     if value is not None:
         return layout.split(d, n, value)[0] if 0 <= value < n else None
     lin = _linear(idx)
-    if layout.kinds[d] == "cyclic" and lin is not None and lin[0] in residues:
+    # a complete partition is a cyclic one with one bank per index
+    if layout.kinds[d] in ("cyclic", "complete") and lin is not None and lin[0] in residues:
         modulus, residue = residues[lin[0]]
         var, a, c = lin
         if (a * modulus) % banks == 0:  # a * v + c = a * residue + c (mod banks) for every v

@@ -15,6 +15,7 @@ from typing import Any
 
 from .._errors import InternalError
 from ..ir._nodes import EXPR_TYPES, Binary, Cast, Const, Expr, For, Sym, Var
+from ..ir._rewrite import shape_key
 from ._fsmd import Level, Pipeline, PipeOp
 
 __all__ = ["modulo_schedule"]
@@ -63,7 +64,7 @@ def _may_alias(a: PipeOp, b: PipeOp) -> bool:
     if a.bank is not None and b.bank is not None and a.bank != b.bank:
         return False
     if all(isinstance(i, Const) for i in (*a.indices, *b.indices)):
-        return a.indices == b.indices
+        return shape_key(a.indices) == shape_key(b.indices)
     return True
 
 
@@ -73,7 +74,7 @@ def _distance(store: PipeOp, load: PipeOp, levels: tuple[Level, ...]) -> int | N
     otherwise 1 (may alias)."""
     if store.bank is not None and load.bank is not None and store.bank != load.bank:
         return None  # different banks never alias
-    if store.indices != load.indices:
+    if shape_key(store.indices) != shape_key(load.indices):
         consts = [isinstance(i, Const) for i in (*store.indices, *load.indices)]
         return None if all(consts) else 1
     dims = {_dim_var(i) for i in store.indices}

@@ -40,6 +40,7 @@ from ..ir._nodes import (
     Unary,
     Var,
 )
+from ..ir._rewrite import shape_key
 from ..ir.types import UInt, index
 from ._banks import static_bank
 from ._fsmd import Level, Pipeline, PipeOp
@@ -88,7 +89,8 @@ class _Builder:
     ops: list[PipeOp] = field(default_factory=list)
     env: dict[Sym, Expr] = field(default_factory=dict)
     temps: dict[Sym, Any] = field(default_factory=dict)  # temp -> producing op
-    known: dict[tuple, Expr] = field(default_factory=dict)  # (array, indices) -> value
+    known: dict[tuple, Expr] = field(default_factory=dict)  # (array, index key) -> value
+    indices: dict[tuple, tuple] = field(default_factory=dict)  # (array, index key) -> indices
     pin: str | None = None
 
     def rewrite(self, e: Expr) -> Expr:
@@ -115,9 +117,10 @@ class _Builder:
         """The element's value: known from an earlier load or store of this iteration (store
         to load forwarding), else a new load."""
         idx = tuple(self.rewrite(i) for i in e.indices)
-        key = (e.buf, idx)
+        key = (e.buf, shape_key(idx))
         if key not in self.known:
             self.known[key] = self.timed("load", e, e.buf, idx, None)
+            self.indices[key] = idx
         return self.known[key]
 
     def distinct(self, buf: Sym, a: tuple, b: tuple) -> bool:
@@ -125,14 +128,18 @@ class _Builder:
         ba, bb = self.bank(buf, a), self.bank(buf, b)
         if ba is not None and bb is not None and ba != bb:
             return True
-        return any(isinstance(x, Const) and isinstance(y, Const) and x != y for x, y in zip(a, b))
+        return any(
+            isinstance(x, Const) and isinstance(y, Const) and x.value != y.value
+            for x, y in zip(a, b)
+        )
 
     def stored(self, buf: Sym, idx: tuple, value: Expr, guard: Expr | None) -> None:
-        key = (buf, idx)
+        key = (buf, shape_key(idx))
         old = self.known.get(key)
         for other in [k for k in self.known if k[0] == buf and k != key]:
-            if not self.distinct(buf, other[1], idx):
+            if not self.distinct(buf, self.indices[other], idx):
                 del self.known[other]
+        self.indices[key] = idx
         if guard is None:
             self.known[key] = value
         elif old is not None:

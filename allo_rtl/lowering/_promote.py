@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..ir._nodes import Assign, Decl, For, Load, Store, Sym, Var, walk
-from ..ir._rewrite import transform
+from ..ir._rewrite import shape_key, transform
 
 __all__ = ["promote", "promote_nest"]
 
@@ -28,8 +28,9 @@ def _candidates(loop: For) -> dict[Sym, tuple]:
         if isinstance(n, (Load, Store)):
             idx = n.indices
             uses = {v.sym for i in idx for v in walk(i) if isinstance(v, Var)}
-            ok = not (uses & assigned) and seen.get(n.buf, idx) == idx
-            seen[n.buf] = idx if ok else None
+            first = seen.get(n.buf, idx)
+            ok = not (uses & assigned) and first is not None and shape_key(first) == shape_key(idx)
+            seen[n.buf] = first if ok else None
             if isinstance(n, Store):
                 stored.add(n.buf)
     return {buf: idx for buf, idx in seen.items() if idx is not None and buf in stored}

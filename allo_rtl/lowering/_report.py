@@ -64,7 +64,9 @@ class Report:
         lines.append("arrays:")
         for a in self.arrays:
             shape = "x".join(map(str, a.shape))
-            lines.append(f"  {a.name:<16}{shape:>10}  banks {a.banks:<4} {a.ports:<28}  {a.storage}")
+            lines.append(
+                f"  {a.name:<16}{shape:>10}  banks {a.banks:<4} {a.ports:<28}  {a.storage}"
+            )
         lines.append(f"cycles of the last call: {self.cycles if self.cycles is not None else '-'}")
         return "\n".join(lines)
 

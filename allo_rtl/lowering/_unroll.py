@@ -81,8 +81,12 @@ def _expand(stmts: tuple[Stmt, ...], inside_pipeline: bool) -> tuple[Stmt, ...]:
             if inside_pipeline or attrs.get("unroll") == 0:
                 out.extend(_full(s))
                 continue
-            if attrs.get("unroll"):
-                out.extend(_partial(s, int(attrs["unroll"])))  # type: ignore[arg-type]
+            factor = attrs.get("unroll")
+            if factor and trip_count(s) is not None and factor >= trip_count(s):  # type: ignore[operator]
+                out.extend(_full(s))  # one group: the copies see constants
+                continue
+            if factor:
+                out.extend(_partial(s, int(factor)))  # type: ignore[arg-type]
                 continue
         elif isinstance(s, While):
             s = replace(s, body=_expand(s.body, inside_pipeline))
