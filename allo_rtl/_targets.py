@@ -20,29 +20,35 @@ from .reference import NumPyModule
 __all__ = ["register_builtin_targets"]
 
 
-def build_amaranth(schedule: Schedule) -> Any:
-    """Lower the schedule's top kernel to an Amaranth component (``KernelComponent``)."""
+def build_amaranth(
+    schedule: Schedule, family: str = "generic", clock_mhz: float | None = None
+) -> Any:
+    """Lower the schedule's top kernel to an Amaranth component (``KernelComponent``) for
+    target ``family`` (``generic``, ``ice40``, ``ecp5``) and clock (MHz)."""
     from .hw import KernelComponent
-    from .lowering import lower
+    from .lowering import lower, target_model
 
-    return KernelComponent(lower(schedule.module))
+    return KernelComponent(lower(schedule.module, target_model(family, clock_mhz)))
 
 
 def build_design(schedule: Schedule, **options: Any) -> Any:
-    """The kernel and its shell as a ``VerilogDesign`` (options: ``word_bits``, ``emit_src``)."""
+    """The kernel and its shell as a ``VerilogDesign`` (options: ``word_bits``, ``emit_src``,
+    ``family``, ``clock_mhz``)."""
     from .verilog import build_verilog
 
-    component = build_amaranth(schedule)
+    target = {k: options.pop(k) for k in ("family", "clock_mhz") if k in options}
+    component = build_amaranth(schedule, **target)
     return build_verilog(component, component.info, schedule.module, **options)
 
 
 def _simulator(name: str) -> Any:
     def build(schedule: Schedule, **options: Any) -> Any:
-        """An ``RTLModule``. Options: ``trace``, ``max_cycles``, ``word_bits``."""
+        """An ``RTLModule``. Options: ``trace``, ``max_cycles``, ``word_bits``, ``family``,
+        ``clock_mhz``."""
         from .sim import RTLModule
 
-        word_bits = options.pop("word_bits", None)
-        design = build_design(schedule, word_bits=word_bits)
+        target = {k: options.pop(k) for k in ("word_bits", "family", "clock_mhz") if k in options}
+        design = build_design(schedule, **target)
         return RTLModule(design, design.info, schedule.module, simulator=name, **options)
 
     return build

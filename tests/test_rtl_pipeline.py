@@ -9,7 +9,7 @@ from amaranth_harness import run
 
 import allo_rtl as allo
 from allo_rtl.ir.types import int8, int16, int32
-from allo_rtl.lowering import build_report, lower
+from allo_rtl.lowering import build_report, lower, target_model
 
 N = 32
 
@@ -263,3 +263,56 @@ def test_report_lists_loops_and_arrays():
     ]
     text = str(report)
     assert "C.k" in text and "flattened with i, j" in text
+
+
+def poly(A: int32[N], x: int32) -> int32[N]:
+    B: int32[N] = 0
+    for i in range(N):
+        a: int32 = A[i]
+        B[i] = ((((a + x) ^ (a - x)) + ((a | x) - (a & x))) ^ (a + 3)) + ((a - 5) ^ (x + 7))
+    return B
+
+
+def poly_ref(A, x):
+    a = A.astype(np.int64)
+    v = ((((a + x) ^ (a - x)) + ((a | x) - (a & x))) ^ (a + 3)) + ((a - 5) ^ (x + 7))
+    return ((v + 2**31) % 2**32 - 2**31).astype(np.int32)
+
+
+@pytest.mark.parametrize(("family", "clock", "registers"), [
+    ("generic", 50, 0), ("generic", 400, 1), ("ice40", 48, 1), ("ecp5", 250, 1),
+])  # fmt: skip
+def test_clock_budget_inserts_pipeline_registers(family, clock, registers):
+    rng = np.random.default_rng(11)
+    A = rand(rng, N, -(2**30), 2**30)
+    s = allo.customize(poly)
+    s.pipeline("i")
+    fsmd = lower(s.module, target_model(family, clock))
+    (p,) = [p for p in fsmd.pipelines if "_init." not in p.name]
+    regs = [op for op in p.ops if op.kind == "reg"]
+    assert bool(regs) == bool(registers)
+    assert p.ii == 1
+    got, _ = run_model(s, family, clock, A, 9)
+    np.testing.assert_array_equal(got, poly_ref(A, 9))
+
+
+def run_model(s, family, clock, *args):
+    """The harness run of ``s`` lowered for a target family and clock."""
+    import amaranth_harness
+
+    original = amaranth_harness.lower
+    amaranth_harness.lower = lambda module: original(module, target_model(family, clock))
+    try:
+        return run(s, *args)
+    finally:
+        amaranth_harness.lower = original
+
+
+def test_unknown_family_and_bad_clock_are_build_errors():
+    s = allo.customize(vadd)
+    with pytest.raises(
+        allo.BuildError, match="unknown target family 'xc7'; families: generic, ice40, ecp5"
+    ):
+        s.build(target="amaranth", family="xc7")
+    with pytest.raises(allo.BuildError, match="clock_mhz must be a positive number of MHz, not 0"):
+        s.build(target="amaranth", clock_mhz=0)

@@ -45,7 +45,7 @@ class PipelineLogic:
             self.chains[lv.var] = {0: self.counters[lv.var]}
             self.shapes[lv.var] = self.counters[lv.var].shape()
         for op in p.ops:
-            if op.kind in ("load", "mul"):
+            if op.kind in ("load", "mul", "reg"):
                 self.shapes[op.sym] = shape_of(op.type)  # type: ignore[arg-type]
         for n, op in enumerate(p.ops):
             self._op(m, op, p.times[n], valid)
@@ -128,10 +128,13 @@ class PipelineLogic:
             ports = self.ports[op.buf]
             ports.read(m, self.drivers, valid[t], op, dp)
             self.chains[op.sym] = {t + op.latency: ports.read_data(m, op.bank)}
-        elif op.kind == "mul":
-            reg = Signal(self.shapes[op.sym], name=f"{self.prefix}{op.sym.name}")
-            m.d.sync += reg.eq(dp(op.value))
-            self.chains[op.sym] = {t + 1: reg}
+        elif op.kind in ("mul", "reg"):
+            value = dp(op.value)
+            for stage in range(op.latency):  # a DSP output register, then more if needed
+                reg = Signal(self.shapes[op.sym], name=f"{self.prefix}{op.sym.name}_r{stage}")
+                m.d.sync += reg.eq(value)
+                value = reg
+            self.chains[op.sym] = {t + op.latency: value}
         elif op.kind == "store":
             enable = valid[t] if op.guard is None else valid[t] & dp(op.guard)
             self.ports[op.buf].write(self.drivers, enable, op, dp)

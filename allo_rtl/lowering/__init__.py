@@ -18,8 +18,9 @@ from ._fsmd import (
 )
 from ._lower import lower
 from ._report import ArrayReport, LoopReport, Report, build_report
+from ._timing import TargetModel, target_model
 
 __all__ = [
     "Branch", "CallStart", "Fsmd", "Goto", "Level", "Memory", "PipeOp", "Pipeline", "ReadPort",
-    "RunPipeline", "SetReg", "State", "WaitCall", "WritePort", "lower", "ArrayReport", "LoopReport", "Report", "build_report",
+    "RunPipeline", "SetReg", "State", "WaitCall", "WritePort", "lower", "ArrayReport", "LoopReport", "Report", "build_report", "TargetModel", "target_model",
 ]  # fmt: skip

@@ -106,7 +106,8 @@ class PipeOp:
     """A timed operation of a pipeline iteration.
 
     ``kind``: ``"load"`` (``buf[indices]`` read, data in ``sym`` one cycle later), ``"mul"``
-    (``value`` registered into ``sym``, one cycle), ``"store"`` (``buf[indices] = value``),
+    (``value`` registered into ``sym`` after ``latency`` cycles), ``"reg"`` (``value``
+    registered, one cycle: a pipeline register that keeps paths within the clock), ``"store"`` (``buf[indices] = value``),
     ``"set"`` (register ``sym`` gets ``value``: a scalar carried to the next iteration or out of
     the loop). ``guard`` (or ``None``) enables a store. ``pin`` marks statements flattened from
     around an inner loop (``"first"``/``"last"`` inner iteration), used by dependence analysis.

@@ -59,6 +59,7 @@ from ._fsmd import (
 from ._pipeline import build_pipeline, pipeline_nest
 from ._prepare import fill, prepare
 from ._promote import promote_nest
+from ._timing import TargetModel, target_model
 from ._unroll import expand_unrolls
 
 __all__ = ["lower"]
@@ -309,7 +310,7 @@ class _Lowering(StmtVisitor):
         for stmt in (*before, *(n for _, b, a in nest for n in (*b, *a))):
             if isinstance(stmt, Decl):
                 self.registers[stmt.sym] = stmt.type
-        p = build_pipeline(nest, _counter_type, self.memories, self.residues)
+        p = build_pipeline(nest, _counter_type, self.memories, self.residues, self.model)
         for op in p.ops:
             if op.kind == "set":
                 self.registers[op.sym] = op.type  # type: ignore[index]
@@ -491,7 +492,8 @@ def _memories(fn: Function) -> tuple[dict[Sym, Memory], list, list]:
     return memories, params, results
 
 
-def _lower_function(fn: Function, module: Module, cache: dict[str, Fsmd]) -> Fsmd:
+def _lower_function(fn: Function, module: Module, cache: dict[str, Any]) -> Fsmd:
+    """``cache`` holds the lowered kernels by name and the target model (key ``None``)."""
     name = fn.sym.name
     if name not in cache:
         cache[name] = _lower_one(fn, module, cache)
@@ -504,6 +506,7 @@ def _lower_one(fn: Function, module: Module, cache: dict[str, Fsmd]) -> Fsmd:
     memories, array_params, array_results = _memories(fn)
     low = _Lowering(fn, module, cache)
     low.memories = memories
+    low.model = cache[None]
     (done,) = low.reserve()
     low.states[done] = State((), None, (), fn.loc)
     entry = low.block(fn.body, done)
@@ -533,6 +536,7 @@ def _lower_one(fn: Function, module: Module, cache: dict[str, Fsmd]) -> Fsmd:
     )
 
 
-def lower(module: Module) -> Fsmd:
-    """Lower the top kernel of ``module`` (and, as sub-FSMDs, the kernels it calls)."""
-    return _lower_function(module.top_func, module, {})
+def lower(module: Module, model: TargetModel | None = None) -> Fsmd:
+    """Lower the top kernel of ``module`` (and, as sub-FSMDs, the kernels it calls) for the
+    target ``model`` (default: the generic family at 100 MHz)."""
+    return _lower_function(module.top_func, module, {None: model or target_model()})

@@ -92,7 +92,7 @@ class _Schedule:
         self, ops: list[PipeOp], levels: tuple[Level, ...], ii: int, banks: dict[Sym, int]
     ) -> None:
         self.ops, self.levels, self.ii, self.banks = ops, levels, ii, banks
-        self.temps = {op.sym: n for n, op in enumerate(ops) if op.kind in ("load", "mul")}
+        self.temps = {op.sym: n for n, op in enumerate(ops) if op.kind in ("load", "mul", "reg")}
         self.sets = {op.sym: n for n, op in enumerate(ops) if op.kind == "set"}
         self.times = [0] * len(ops)
         self.bounds: dict[int, int] = {}  # lower bounds found by resolving recurrences

@@ -86,9 +86,12 @@ class _Builder:
     levels: list[Level]
     memories: dict = field(default_factory=dict)
     residues: dict = field(default_factory=dict)
+    model: Any = None  # the TargetModel: delays and multiply latency
     ops: list[PipeOp] = field(default_factory=list)
     env: dict[Sym, Expr] = field(default_factory=dict)
     temps: dict[Sym, Any] = field(default_factory=dict)  # temp -> producing op
+    delays: dict = field(default_factory=dict)  # temp -> delay of its value (ns)
+    in_index: bool = False  # rewriting an address: no pipeline registers
     known: dict[tuple, Expr] = field(default_factory=dict)  # (array, index key) -> value
     indices: dict[tuple, tuple] = field(default_factory=dict)  # (array, index key) -> indices
     pin: str | None = None
@@ -111,12 +114,33 @@ class _Builder:
             return Const(value, e.type, e.loc)
         if isinstance(e, Binary) and e.op == "mul" and not _const(e.lhs) and not _const(e.rhs):
             return self.timed("mul", e, None, (), None)
-        return e
+        return self.within_clock(e)
+
+    def within_clock(self, e: Expr) -> Expr:
+        """``e``, with pipeline registers on its operands when its estimated delay would
+        exceed the clock budget."""
+        if self.model is None or self.in_index:
+            return e
+        if self.model.delay(e, self.delays) <= self.model.budget_ns:
+            return e
+        changes: dict[str, Any] = {}
+        for f in fields(e):  # type: ignore[arg-type]
+            child = getattr(e, f.name)
+            if isinstance(child, EXPR_TYPES) and not isinstance(child, (Const, Var)):
+                changes[f.name] = self.timed("reg", child, None, (), None)
+        return replace(e, **changes) if changes else e
+
+    def index(self, indices: tuple[Expr, ...]) -> tuple[Expr, ...]:
+        outer, self.in_index = self.in_index, True
+        try:
+            return tuple(self.rewrite(i) for i in indices)
+        finally:
+            self.in_index = outer
 
     def load(self, e: Load) -> Expr:
         """The element's value: known from an earlier load or store of this iteration (store
         to load forwarding), else a new load."""
-        idx = tuple(self.rewrite(i) for i in e.indices)
+        idx = self.index(e.indices)
         key = (e.buf, shape_key(idx))
         if key not in self.known:
             self.known[key] = self.timed("load", e, e.buf, idx, None)
@@ -153,9 +177,14 @@ class _Builder:
 
     def timed(self, kind: str, e: Expr, buf: Sym | None, idx: tuple, guard: Expr | None) -> Var:
         sym = Sym(f"{kind}{len(self.ops)}")
-        value = e if kind == "mul" else None
+        value = e if kind in ("mul", "reg") else None
         bank = self.bank(buf, idx) if buf is not None else 0
         latency = 0 if buf is not None and self.memories[buf].registers else 1
+        if kind == "mul" and self.model is not None:
+            bits = max(e.lhs.type.bits, e.rhs.type.bits)  # type: ignore[attr-defined]
+            latency = self.model.mul_latency(bits)
+        if kind == "load" and latency and self.model is not None:
+            self.delays[sym] = self.model.lut_ns  # block RAM clock-to-output
         op = PipeOp(kind, sym, buf, idx, value, guard, e.type, self.pin, e.loc, bank, latency)
         self.ops.append(op)
         self.temps[sym] = op
@@ -180,7 +209,7 @@ class _Builder:
                 )
             self.env[s.sym] = value
         elif isinstance(s, Store):
-            idx = tuple(self.rewrite(i) for i in s.indices)
+            idx = self.index(s.indices)
             value = self.rewrite(s.value)
             bank = self.bank(s.buf, idx)
             op = PipeOp("store", None, s.buf, idx, value, guard, None, self.pin, s.loc, bank)
@@ -220,7 +249,11 @@ def _pin_guard(levels: list[Level], which: str, loc: Any) -> Expr:
 
 
 def build_pipeline(
-    nest: list[tuple[For, tuple, tuple]], counter_type: Any, memories: dict, residues: dict
+    nest: list[tuple[For, tuple, tuple]],
+    counter_type: Any,
+    memories: dict,
+    residues: dict,
+    model: Any = None,
 ) -> Pipeline:
     """Flatten, execute symbolically and modulo-schedule the nest."""
     levels = []
@@ -235,7 +268,7 @@ def build_pipeline(
         lo = loop_range(loop).start  # type: ignore[union-attr]
         levels.append(Level(loop.var, lo, loop.step, trips, counter_type(loop)))
     residues = {**residues, **{lv.var: (abs(lv.step), lv.lo % abs(lv.step)) for lv in levels}}
-    b = _Builder(levels, memories, residues)
+    b = _Builder(levels, memories, residues, model)
     for depth, (loop, before, _) in enumerate(nest):
         if before:
             b.pin = "first"

@@ -1,0 +1,126 @@
+"""The operator latency and delay model of a target family, and the clock it must meet.
+
+Delays are estimates in nanoseconds of the combinational logic an IR operator becomes on the
+family's fabric (a LUT level, a carry chain of the operand width); the pipeline scheduler chains
+operators in one cycle only while the estimated path stays within the clock period (minus a
+margin for routing and register setup), and inserts a pipeline register where it would not.
+Multiplies run on DSP blocks with a registered output (one cycle); on ``ice40`` and ``ecp5`` two
+cycles when the operands are wider than one DSP block and partial products must be added (the
+``generic`` family keeps one). Index arithmetic is not cut: addresses stay combinational.
+
+=========  ==========  ===============  ======================  =================
+family     LUT (ns)    carry (ns/bit)   DSP operand width       default clock
+=========  ==========  ===============  ======================  =================
+generic    0.5         0.03             18                      100 MHz
+ice40      1.2         0.10             16 (SB_MAC16)           48 MHz
+ecp5       0.6         0.04             18 (MULT18X18D)         100 MHz
+=========  ==========  ===============  ======================  =================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .._errors import BuildError
+from ..ir._nodes import (
+    Binary,
+    BitGet,
+    BitReverse,
+    BitSet,
+    BitSlice,
+    BitSliceSet,
+    Cast,
+    Const,
+    Expr,
+    Select,
+    Unary,
+    Var,
+)
+
+__all__ = ["TargetModel", "target_model"]
+
+_FAMILIES = {
+    "generic": (0.5, 0.03, 18, 100.0),
+    "ice40": (1.2, 0.10, 16, 48.0),
+    "ecp5": (0.6, 0.04, 18, 100.0),
+}
+_MARGIN = 0.7  # share of the period the estimated logic may use (routing, setup, clock skew)
+
+
+@dataclass(frozen=True)
+class TargetModel:
+    """What the scheduler knows about the target: family, clock and operator delays."""
+
+    family: str
+    clock_mhz: float
+    lut_ns: float
+    carry_ns: float
+    dsp_width: int
+
+    @property
+    def budget_ns(self) -> float:
+        """Estimated logic delay allowed between two registers."""
+        return 1000.0 / self.clock_mhz * _MARGIN
+
+    def mul_latency(self, bits: int) -> int:
+        """Cycles of a multiply whose operands have ``bits`` bits: the registered DSP output,
+        and on a real family one more cycle to add the partial products of wide operands."""
+        return 1 if self.family == "generic" or bits <= self.dsp_width else 2
+
+    def delay(self, e: Expr, known: dict[Any, float]) -> float:
+        """Estimated delay of ``e`` from its inputs; ``known`` gives the delays of operands
+        computed before (registers and read data are 0)."""
+        if isinstance(e, (Const, Var)):
+            return known.get(getattr(e, "sym", None), 0.0)
+        own = self._own(e)
+        inputs = [self.delay(c, known) for c in _operands(e)]
+        return own + max(inputs, default=0.0)
+
+    def _own(self, e: Expr) -> float:
+        bits = getattr(e, "type", None)
+        # IR types widen exactly (a sum of two int32 is 33 bits); yosys trims the unused
+        # bits, so no path is modelled wider than 32
+        width = min(32, bits.bits if bits is not None else 32)
+        if isinstance(e, (Cast, BitSlice, BitReverse)):
+            return 0.0
+        if isinstance(e, Binary):
+            if e.op in ("add", "sub", "lt", "le", "gt", "ge", "eq", "ne", "min", "max"):
+                return self.lut_ns + self.carry_ns * width
+            if e.op in ("div", "floordiv", "mod"):
+                return width * (self.lut_ns + self.carry_ns * width)
+            if e.op in ("shl", "shr") and not isinstance(e.rhs, Const):
+                return self.lut_ns * max(1, width.bit_length())
+            if e.op == "mul":  # by a constant: wiring for a power of two, else an adder
+                k = e.rhs if isinstance(e.rhs, Const) else e.lhs
+                power = (
+                    isinstance(k, Const)
+                    and int(k.value) > 0
+                    and not int(k.value) & (int(k.value) - 1)
+                )
+                return 0.0 if power else self.lut_ns + self.carry_ns * width
+            return 0.0 if e.op in ("shl", "shr") else self.lut_ns
+        if isinstance(e, (Unary, Select, BitGet, BitSet, BitSliceSet)):
+            return self.lut_ns + (self.carry_ns * width if getattr(e, "op", "") == "neg" else 0)
+        return self.lut_ns
+
+
+def _operands(e: Expr) -> list[Expr]:
+    out = []
+    for name in ("operand", "lhs", "rhs", "cond", "then", "orelse", "index", "value"):
+        child = getattr(e, name, None)
+        if child is not None and hasattr(child, "type"):
+            out.append(child)
+    return out
+
+
+def target_model(family: str = "generic", clock_mhz: float | None = None) -> TargetModel:
+    """The model of ``family`` (``"generic"``, ``"ice40"``, ``"ecp5"``) at ``clock_mhz``
+    (default: the family's usual clock)."""
+    if family not in _FAMILIES:
+        raise BuildError(f"unknown target family {family!r}; families: {', '.join(_FAMILIES)}")
+    lut, carry, dsp, default = _FAMILIES[family]
+    clock = default if clock_mhz is None else float(clock_mhz)
+    if not clock > 0:
+        raise BuildError(f"clock_mhz must be a positive number of MHz, not {clock_mhz!r}")
+    return TargetModel(family, clock, lut, carry, dsp)
