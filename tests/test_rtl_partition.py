@@ -139,3 +139,26 @@ def test_partitioned_argument_passed_to_a_callee():
     np.testing.assert_array_equal(got, A[0::2] + A[1::2])
     callee = lower(s.module).callees[0][1]
     assert [p.ii for p in callee.pipelines] == [1]
+
+
+def vadd(A: int32[N], B: int32[N]) -> int32[N]:
+    C: int32[N] = 0
+    for i in range(N):
+        C[i] = A[i] + B[i]
+    return C
+
+
+def test_unrolled_copies_run_in_the_same_cycles():
+    """Without pipelining, the copies of an unrolled body are scheduled as one block: with
+    the arrays banked like the unroll, four elements are added per cycle."""
+    A = np.arange(N, dtype=np.int32) * 5
+    B = np.arange(N, dtype=np.int32) - 7
+    s = allo.customize(vadd)
+    _, sequential = run(s, A, B)
+    s.unroll("i", 4)
+    for name in ("A", "B", "C"):
+        s.partition(name, allo.Partition.Cyclic, dim=1, factor=4)
+    got, cycles = run(s, A, B)
+    np.testing.assert_array_equal(got, A + B)
+    assert sequential == 2 * N + 2  # a load cycle and an add-and-store cycle per element
+    assert cycles <= N // 4 + 6

@@ -63,7 +63,7 @@ class ArrayPorts:
                 contents[bank][offset] = int(value)
         for k, data in enumerate(contents):
             suffix = f"_b{k}" if len(contents) > 1 else ""
-            if self.depth == 1 and len(contents) > 1:  # complete partition: registers
+            if self.depth == 1:  # complete partition (or one element): registers
                 self.banks.append(_register(m, f"{self.name}{suffix}", self.type, data[0]))
                 continue
             store = memory.Memory(

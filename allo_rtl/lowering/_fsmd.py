@@ -185,9 +185,10 @@ class Memory:
 
     @property
     def registers(self) -> bool:
-        """Every bank holds one element: the array is a set of registers (complete
-        partition), read without latency inside pipelines."""
-        return self.banks == self.type.size
+        """A local array whose every bank holds one element (a complete partition, or one
+        element): it is a set of registers, read without latency inside pipelines. Argument
+        arrays stay memories in the shell."""
+        return self.port is None and self.banks == self.type.size
 
 
 @dataclass(frozen=True)

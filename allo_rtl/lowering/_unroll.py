@@ -20,7 +20,21 @@ from typing import Any
 
 from .._errors import LoweringError
 from ..ir._fold import loop_range, trip_count
-from ..ir._nodes import Binary, Const, For, Function, If, Stmt, Var, While
+from ..ir._nodes import (
+    Alloc,
+    Assign,
+    Binary,
+    Const,
+    Decl,
+    For,
+    Function,
+    If,
+    Stmt,
+    Store,
+    Sym,
+    Var,
+    While,
+)
 from ..ir._rewrite import substitute
 from ..ir.types import UInt, index
 
@@ -33,7 +47,7 @@ def _copy(body: tuple[Stmt, ...], loop: For, value: Any) -> tuple[Stmt, ...]:
     return substitute(body, {loop.var: value})
 
 
-def _full(loop: For) -> tuple[Stmt, ...]:
+def _full(loop: For, wrap: bool = True) -> tuple[Stmt, ...]:
     trips = trip_count(loop)
     if trips is None:
         raise LoweringError(
@@ -51,7 +65,25 @@ def _full(loop: For) -> tuple[Stmt, ...]:
     out: list[Stmt] = []
     for value in loop_range(loop):  # type: ignore[union-attr]
         out.extend(_copy(loop.body, loop, Const(value, index, loop.loc)))
-    return tuple(out)
+    return _together(tuple(out), loop) if wrap else tuple(out)
+
+
+def _straight(stmts: tuple[Stmt, ...]) -> bool:
+    ok = (Assign, Decl, Store, Alloc)
+    return all(
+        isinstance(s, ok) or (isinstance(s, If) and _straight(s.then + s.orelse)) for s in stmts
+    )
+
+
+def _together(copies: tuple[Stmt, ...], loop: For) -> tuple[Stmt, ...]:
+    """Straight-line copies as one block that is scheduled as a whole (a pipeline of one
+    iteration), so that copies run in the same cycles where ports and dependences allow."""
+    if len(copies) < 2 or not _straight(copies):
+        return copies
+    var, loc = Sym(f"{loop.var.name}_u"), loop.loc
+    block = For(var, Const(0, index, loc), Const(1, index, loc), 1, copies,
+                f"{loop.name}_unrolled", loop.band, "range", (("pipeline", 1),), loc)  # fmt: skip
+    return (block,)
 
 
 def _partial(loop: For, factor: int) -> tuple[Stmt, ...]:
@@ -68,6 +100,8 @@ def _partial(loop: For, factor: int) -> tuple[Stmt, ...]:
             copy = (If(guard, copy, (), loc),)
         body.extend(copy)
     attrs = tuple((k, v) for k, v in loop.attrs if k != "unroll")
+    if "pipeline" not in dict(attrs):
+        body = list(_together(tuple(body), loop))
     return (replace(loop, step=loop.step * factor, body=tuple(body), attrs=attrs),)
 
 
@@ -79,11 +113,11 @@ def _expand(stmts: tuple[Stmt, ...], inside_pipeline: bool) -> tuple[Stmt, ...]:
             inner = inside_pipeline or "pipeline" in attrs
             s = replace(s, body=_expand(s.body, inner))
             if inside_pipeline or attrs.get("unroll") == 0:
-                out.extend(_full(s))
+                out.extend(_full(s, wrap=not inside_pipeline))
                 continue
             factor = attrs.get("unroll")
             if factor and trip_count(s) is not None and factor >= trip_count(s):  # type: ignore[operator]
-                out.extend(_full(s))  # one group: the copies see constants
+                out.extend(_full(s, wrap="pipeline" not in attrs))  # one group: constants
                 continue
             if factor:
                 out.extend(_partial(s, int(factor)))  # type: ignore[arg-type]
