@@ -188,7 +188,12 @@ class KernelComponent(wiring.Component):
             self._wait(m, nxt, names)
         elif isinstance(nxt, RunPipeline):
             with m.If(self._pipes[nxt.index].done):
-                m.next = names[nxt.then]
+                for action in nxt.exit:
+                    m.d.sync += self._regs[action.sym].eq(datapath(action.value))
+                if isinstance(nxt.then, int):
+                    m.next = names[nxt.then]
+                else:
+                    self._next(m, nxt.then, names, datapath)
         elif isinstance(nxt, Branch):
             with m.If(datapath(nxt.cond)):
                 m.next = names[nxt.then]

@@ -152,10 +152,12 @@ class Pipeline:
 
 @dataclass(frozen=True)
 class RunPipeline:
-    """Run ``pipelines[index]`` of the FSMD to completion, then go to ``then``."""
+    """Run ``pipelines[index]`` of the FSMD to completion; in its last cycle also commit
+    ``exit`` (a folded loop latch) and go to ``then`` (a state, or a branch)."""
 
     index: int
-    then: int
+    then: int | Branch
+    exit: tuple[SetReg, ...] = ()
 
 
 @dataclass(frozen=True)

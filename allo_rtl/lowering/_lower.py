@@ -339,6 +339,13 @@ class _Lowering(StmtVisitor):
             self.states[n] = State(
                 st.actions + latch_state.actions, latch_state.next, st.port_data, st.loc
             )
+        for n, st in enumerate(self.states):  # a body ending in a pipeline: latch on its exit
+            run = st.next if st is not None else None
+            if isinstance(run, RunPipeline) and run.then == latch and not run.exit:
+                exit_actions = tuple(a for a in latch_state.actions if isinstance(a, SetReg))
+                if len(exit_actions) == len(latch_state.actions):
+                    nxt = RunPipeline(run.index, latch_state.next, exit_actions)  # type: ignore[arg-type]
+                    self.states[n] = State(st.actions, nxt, st.port_data, st.loc)  # type: ignore[union-attr]
 
     def visit_Call(self, s: Call) -> int:
         callee, args = unalias(self.module.func(s.callee), s.args)
