@@ -171,9 +171,14 @@ class Schedule:
         """Reorder the loops of one perfect nest into the order given."""
         self._apply("reorder", tuple(self._loop(a) for a in axes))
 
-    def fuse(self, *axes: Any) -> None:
-        """Fuse consecutive perfectly nested loops into one loop ``a_b_fused``."""
-        self._apply("fuse", tuple(self._loop(a) for a in axes))
+    def fuse(self, *axes: Any) -> LoopHandle:
+        """Fuse consecutive perfectly nested loops into one loop ``a_b_fused``; returns it."""
+        names = tuple(self._loop(a) for a in axes)
+        self._apply("fuse", names)
+        fn = self._function(names[0].func)
+        fused = "_".join(n.name for n in names) + "_fused"
+        band = next(f.band for f in walk(fn) if isinstance(f, For) and f.name == fused)
+        return LoopHandle(fn.sym.name, band, fused)
 
     def unroll(self, axis: Any, factor: int = 0) -> None:
         """Unroll loop ``axis`` by ``factor`` (0: fully) into parallel copies of its body."""
@@ -195,6 +200,10 @@ class Schedule:
         factor: int = 0,
     ) -> None:
         """Split array ``target`` into banks along ``dim`` (1-based; 0: every dimension)."""
+        if isinstance(partition_type, int) and not isinstance(partition_type, bool):
+            partition_type = {0: Partition.Complete, 1: Partition.Block, 2: Partition.Cyclic}.get(
+                partition_type, partition_type
+            )  # Allo also accepts 0, 1, 2
         if partition_type not in _KINDS:
             raise ScheduleError(
                 f"partition_type must be Partition.Complete, Block or Cyclic, not {partition_type!r}",
