@@ -9,7 +9,7 @@ from amaranth_harness import run
 
 import allo_rtl as allo
 from allo_rtl.ir.types import int16, int32
-from allo_rtl.lowering import build_report, lower
+from allo_rtl.lowering import build_report, lower, target_model
 
 N = 16
 
@@ -162,3 +162,38 @@ def test_unrolled_copies_run_in_the_same_cycles():
     np.testing.assert_array_equal(got, A + B)
     assert sequential == 2 * N + 2  # a load cycle and an add-and-store cycle per element
     assert cycles <= N // 4 + 6
+
+
+def local_pairs(A: int32[2 * N]) -> int32[N]:
+    T: int32[2 * N] = 0
+    for i in range(2 * N):
+        T[i] = A[i] + 1
+    B: int32[N] = 0
+    for j in range(N):
+        B[j] = T[2 * j] * T[2 * j + 1]
+    return B
+
+
+@pytest.mark.parametrize(("family", "ii"), [("generic", 2), ("ice40", 2), ("ecp5", 1)])
+def test_ecp5_block_ram_has_two_read_write_ports(family, ii):
+    """The scheduler knows the family: a local array read twice per iteration needs II=2 on
+    one read port, II=1 on ECP5's two read-write ports."""
+    import amaranth_harness
+
+    A = np.arange(2 * N, dtype=np.int32) * 3 - 40
+    s = allo.customize(local_pairs)
+    s.pipeline("i")
+    s.pipeline("j")
+    model = target_model(family)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", allo.ScheduleWarning)
+        (p,) = [p for p in lower(s.module, model).pipelines if p.name == "S_j_1.j"]
+        original = amaranth_harness.lower
+        amaranth_harness.lower = lambda module: original(module, model)
+        try:
+            got, _ = run(s, A)
+        finally:
+            amaranth_harness.lower = original
+    assert p.ii == ii
+    T = A.astype(np.int64) + 1
+    np.testing.assert_array_equal(got, (T[0::2] * T[1::2]).astype(np.int32))

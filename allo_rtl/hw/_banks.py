@@ -47,15 +47,17 @@ class ArrayPorts:
         self.name, self.type, self.layout = name, t, layout
         self.bank_shape = (1,) * len(t.shape) if layout is None else layout.bank_shape(t.shape)
         self.extent = t.shape if layout is None else layout.bank_extent(t.shape)
-        self.banks: list[tuple[Any, Any]] = []
-        self.sel: Signal | None = None
+        self.banks: list[tuple[Any, Any]] = []  # (read, write) port of each bank
+        self.second: list[tuple[Any, Any]] = []  # a dual-port bank's second read-write port
+        self.sels: dict[int, Signal] = {}
 
     @property
     def depth(self) -> int:
         return prod(self.extent)
 
-    def local(self, m: Module, init: Any) -> None:
-        """One memory per bank, initialised from ``init`` (raw values in array order)."""
+    def local(self, m: Module, init: Any, dual: bool = False) -> None:
+        """One memory per bank, initialised from ``init`` (raw values in array order);
+        ``dual``: two read-write ports per bank (port 1 in ``second``)."""
         contents = [[0] * self.depth for _ in range(prod(self.bank_shape))]
         if init is not None:
             for index, value in zip(_indices(self.type.shape), init.ravel()):
@@ -73,6 +75,8 @@ class ArrayPorts:
             )
             m.submodules[f"mem_{self.name}{suffix}"] = store
             self.banks.append((store.read_port(), store.write_port()))
+            if dual:
+                self.second.append((store.read_port(), store.write_port()))
 
     def external(self, groups: list[Any]) -> None:
         self.banks = [(_Read(g, self.type), _Write(g)) for g in groups]
@@ -86,46 +90,58 @@ class ArrayPorts:
         """(bank number, address within the bank) of ``indices``, as values."""
         return split_values([dp(i) for i in indices], self.type, self.layout)
 
-    def read(self, m: Module, drivers: Any, cond: Any, access: Any, dp: Datapath) -> None:
-        """Present ``access.indices`` (bank ``access.bank``, ``None``: varies) while ``cond``."""
+    def _port(self, port: int) -> list[tuple[Any, Any]]:
+        return self.second if port else self.banks
+
+    def read(
+        self, m: Module, drivers: Any, cond: Any, access: Any, dp: Datapath, port: int = 0
+    ) -> None:
+        """Present ``access.indices`` (bank ``access.bank``, ``None``: varies) while ``cond``
+        on read port ``port``."""
         bank, offset = self.split(access.indices, dp)
         chosen = range(len(self.banks)) if access.bank is None else (access.bank,)
         for k in chosen:
-            read = self.banks[k][0]
+            read, write = self._port(port)[k]
             drivers.value(read.addr, cond, offset)
+            if self.second:  # a read-write port: one address for both directions
+                drivers.value(write.addr, cond, offset)
             drivers.enable(read.en, cond)
         if access.bank is None and len(self.banks) > 1:
-            drivers.sync(self.select(m), cond, bank)
+            drivers.sync(self.select(m, port), cond, bank)
 
-    def write(self, drivers: Any, cond: Any, access: Any, dp: Datapath) -> None:
-        """Write ``access.value`` to ``access.indices`` while ``cond``."""
+    def write(self, drivers: Any, cond: Any, access: Any, dp: Datapath, port: int = 0) -> None:
+        """Write ``access.value`` to ``access.indices`` while ``cond`` (port ``port``)."""
         bank, offset = self.split(access.indices, dp)
         data = dp(access.value)
         chosen = range(len(self.banks)) if access.bank is None else (access.bank,)
         for k in chosen:
-            write = self.banks[k][1]
+            read, write = self._port(port)[k]
             drivers.value(write.addr, cond, offset)
+            if self.second:
+                drivers.value(read.addr, cond, offset)
             drivers.value(write.data, cond, data)
             if access.bank is None and len(self.banks) > 1:
                 drivers.enable(write.en, cond, bank == k)
             else:
                 drivers.enable(write.en, cond)
 
-    def read_data(self, m: Module, bank: int | None) -> Value:
+    def read_data(self, m: Module, bank: int | None, port: int = 0) -> Value:
         """The read data of ``bank``, or of the bank a dynamic read chose the cycle before."""
+        banks = self._port(port)
         if bank is not None:
-            return self.banks[bank][0].data
-        sel = self.select(m)
-        value = self.banks[-1][0].data
-        for k in range(len(self.banks) - 2, -1, -1):
-            value = Mux(sel == k, self.banks[k][0].data, value)
+            return banks[bank][0].data
+        sel = self.select(m, port)
+        value = banks[-1][0].data
+        for k in range(len(banks) - 2, -1, -1):
+            value = Mux(sel == k, banks[k][0].data, value)
         return value
 
-    def select(self, m: Module) -> Signal:
-        """The register that remembers which bank a dynamic read used."""
-        if self.sel is None:
-            self.sel = Signal(range(max(2, len(self.banks))), name=f"{self.name}_rd_bank")
-        return self.sel
+    def select(self, m: Module, port: int = 0) -> Signal:
+        """The register that remembers which bank a dynamic read (on ``port``) used."""
+        if port not in self.sels:
+            name = f"{self.name}_rd_bank" + (f"_p{port}" if port else "")
+            self.sels[port] = Signal(range(max(2, len(self.banks))), name=name)
+        return self.sels[port]
 
 
 def split_values(values: list[Value], t: ArrayType, layout: Layout | None) -> tuple[Value, Value]:

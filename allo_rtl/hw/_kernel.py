@@ -123,7 +123,7 @@ class KernelComponent(wiring.Component):
         for mem in self.fsmd.memories:
             arr = ports[mem.sym] = ArrayPorts(mem.sym.name, mem.type, mem.layout)
             if mem.port is None:
-                arr.local(m, mem.init)
+                arr.local(m, mem.init, mem.dual)
             else:
                 names = bank_names(mem.port, mem.layout, mem.type)
                 arr.external([getattr(self, name) for name in names])

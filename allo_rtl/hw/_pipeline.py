@@ -48,7 +48,7 @@ class PipelineLogic:
             if op.kind in ("load", "mul", "reg"):
                 self.shapes[op.sym] = shape_of(op.type)  # type: ignore[arg-type]
         for n, op in enumerate(p.ops):
-            self._op(m, op, p.times[n], valid)
+            self._op(m, n, op, p.times[n], valid)
         pending = Signal(name=f"{self.prefix}pending")
         m.d.comb += pending.eq(0)
         for t in range(p.depth - 1):
@@ -118,7 +118,7 @@ class PipelineLogic:
         self._datapaths.append(dp)
         return dp
 
-    def _op(self, m: Module, op: Any, t: int, valid: list[Signal]) -> None:
+    def _op(self, m: Module, n: int, op: Any, t: int, valid: list[Signal]) -> None:
         # every value is built before any `with m.If`: building adds the stage registers of
         # the values it uses, and those must shift unconditionally
         if not hasattr(self, "_datapaths"):
@@ -126,8 +126,9 @@ class PipelineLogic:
         dp = self.datapath(m, t)
         if op.kind == "load":
             ports = self.ports[op.buf]
-            ports.read(m, self.drivers, valid[t], op, dp)
-            self.chains[op.sym] = {t + op.latency: ports.read_data(m, op.bank)}
+            port = self.p.ports[n] if self.p.ports else 0
+            ports.read(m, self.drivers, valid[t], op, dp, port)
+            self.chains[op.sym] = {t + op.latency: ports.read_data(m, op.bank, port)}
         elif op.kind in ("mul", "reg"):
             value = dp(op.value)
             for stage in range(op.latency):  # a DSP output register, then more if needed
@@ -137,7 +138,8 @@ class PipelineLogic:
             self.chains[op.sym] = {t + op.latency: value}
         elif op.kind == "store":
             enable = valid[t] if op.guard is None else valid[t] & dp(op.guard)
-            self.ports[op.buf].write(self.drivers, enable, op, dp)
+            port = self.p.ports[n] if self.p.ports else 0
+            self.ports[op.buf].write(self.drivers, enable, op, dp, port)
         elif op.kind == "set":
             value = dp(op.value)
             with m.If(valid[t]):

@@ -141,6 +141,7 @@ class Pipeline:
     depth: int
     reasons: tuple[str, ...]  # why smaller IIs were infeasible
     loc: Loc | None
+    ports: tuple[int, ...] = ()  # port of a dual-port memory each access uses (0 or 1)
 
     @property
     def trips(self) -> int:
@@ -180,6 +181,7 @@ class Memory:
     port: str | None  # external port group name, or None for a memory inside the kernel
     init: np.ndarray | None  # raw contents of a read-only local memory
     layout: Layout | None = None  # banks of a partitioned array
+    dual: bool = False  # true dual-port banks (two read-write ports: ECP5 DP16KD)
 
     @property
     def banks(self) -> int:

@@ -511,6 +511,10 @@ def _lower_one(fn: Function, module: Module, cache: dict[str, Fsmd]) -> Fsmd:
     fn = expand_unrolls(prepare(fn))
     _check_no_floats(fn)
     memories, array_params, array_results = _memories(fn)
+    if cache[None].dual_port_bram:  # local block RAMs get two read-write ports
+        memories = {
+            sym: replace(m, dual=m.port is None and not m.registers) for sym, m in memories.items()
+        }
     low = _Lowering(fn, module, cache)
     low.memories = memories
     low.model = cache[None]

@@ -89,9 +89,15 @@ def _distance(store: PipeOp, load: PipeOp, levels: tuple[Level, ...]) -> int | N
 
 class _Schedule:
     def __init__(
-        self, ops: list[PipeOp], levels: tuple[Level, ...], ii: int, banks: dict[Sym, int]
+        self,
+        ops: list[PipeOp],
+        levels: tuple[Level, ...],
+        ii: int,
+        banks: dict[Sym, int],
+        dual: frozenset[Sym] = frozenset(),
     ) -> None:
-        self.ops, self.levels, self.ii, self.banks = ops, levels, ii, banks
+        self.ops, self.levels, self.ii, self.banks, self.dual = ops, levels, ii, banks, dual
+        self.port_of = [0] * len(ops)  # which port of a dual-port memory an access uses
         self.temps = {op.sym: n for n, op in enumerate(ops) if op.kind in ("load", "mul", "reg")}
         self.sets = {op.sym: n for n, op in enumerate(ops) if op.kind == "set"}
         self.times = [0] * len(ops)
@@ -121,19 +127,29 @@ class _Schedule:
                 continue
             t = self.earliest(n)
             if op.kind in ("load", "store"):
-                while not table.isdisjoint(self.ports(op, t)):
-                    t += 1
-                table |= self.ports(op, t)
+                t, port, keys = self.free_port(table, op, t)
+                table |= keys
+                self.port_of[n] = port
             self.times[n] = t
         self.place_sets()
 
-    def ports(self, op: PipeOp, t: int) -> set:
-        """The (array, read/write, bank, II-slot) resources ``op`` uses at time ``t``."""
+    def free_port(self, table: set, op: PipeOp, t: int) -> tuple[int, int, set]:
+        """The first cycle from ``t`` with a free port for ``op``: (cycle, port, resources)."""
+        while True:
+            for port in (0, 1) if op.buf in self.dual else (0,):
+                keys = self.ports(op, t, port)
+                if table.isdisjoint(keys):
+                    return t, port, keys
+            t += 1
+
+    def ports(self, op: PipeOp, t: int, port: int = 0) -> set:
+        """The (array, port, bank, II-slot) resources ``op`` uses at time ``t``: the read or
+        the write port, or read-write port ``port`` of a true dual-port memory."""
         if op.kind == "load" and op.latency == 0:
             return set()  # a register: any number of reads per cycle
-        port = "r" if op.kind == "load" else "w"
+        kind = f"rw{port}" if op.buf in self.dual else "r" if op.kind == "load" else "w"
         banks = range(self.banks.get(op.buf, 1)) if op.bank is None else (op.bank,)  # type: ignore[arg-type]
-        return {(op.buf, port, b, t % self.ii) for b in banks}
+        return {(op.buf, kind, b, t % self.ii) for b in banks}
 
     def readers(self, sym: Sym) -> list[int]:
         return [n for n, op in enumerate(self.ops) if sym in _operands(op)]
@@ -193,40 +209,55 @@ class _Schedule:
         return list(dict.fromkeys(reason for reason, _, _ in problems))
 
 
-def _res_mii(ops: list[PipeOp], banks: dict[Sym, int]) -> tuple[int, list[str]]:
+def _res_mii(
+    ops: list[PipeOp], banks: dict[Sym, int], dual: frozenset[Sym]
+) -> tuple[int, list[str]]:
     counts: dict[tuple, int] = {}
     for op in ops:
         if op.kind == "store" or (op.kind == "load" and op.latency):
             n = banks.get(op.buf, 1)  # type: ignore[arg-type]
+            kind = "access" if op.buf in dual else op.kind
             for b in range(n) if op.bank is None else (op.bank,):
-                key = (op.buf, op.kind, b)
+                key = (op.buf, kind, b)
                 counts[key] = counts.get(key, 0) + 1
-    reasons = [
-        f"II<{k}: array `{buf.name}`{f' bank {b}' if banks.get(buf, 1) > 1 else ''} has one "
-        f"{'read' if kind == 'load' else 'write'} port and "
-        f"{k} {'reads' if kind == 'load' else 'writes'} per iteration"
-        for (buf, kind, b), k in counts.items()
-        if k > 1
-    ]
-    return max([1, *counts.values()]), reasons
+    names = {"load": ("one read port", "reads"), "store": ("one write port", "writes")}
+    names["access"] = ("two read-write ports", "accesses")
+    reasons = []
+    mii = 1
+    for (buf, kind, b), k in counts.items():
+        need = -(-k // 2) if kind == "access" else k
+        mii = max(mii, need)
+        if need > 1:
+            where = f" bank {b}" if banks.get(buf, 1) > 1 else ""
+            ports, what = names[kind]
+            reasons.append(
+                f"II<{need}: array `{buf.name}`{where} has {ports} and {k} {what} per iteration"
+            )
+    return mii, reasons
 
 
 def modulo_schedule(
-    ops: list[PipeOp], levels: list[Level], requested: int, loop: For, banks: dict[Sym, int]
+    ops: list[PipeOp],
+    levels: list[Level],
+    requested: int,
+    loop: For,
+    banks: dict[Sym, int],
+    dual: frozenset[Sym] = frozenset(),
 ) -> Pipeline:
-    """The schedule with the smallest feasible II >= ``requested``."""
-    res, res_reasons = _res_mii(ops, banks)
+    """The schedule with the smallest feasible II >= ``requested``; arrays in ``dual`` are
+    true dual-port memories (two read-write ports per bank)."""
+    res, res_reasons = _res_mii(ops, banks, dual)
     reasons: list[str] = []
     if res > requested:
         reasons += res_reasons
     for ii in range(max(requested, res), _MAX_II + 1):
-        sched = _Schedule(ops, tuple(levels), ii, banks)
+        sched = _Schedule(ops, tuple(levels), ii, banks, dual)
         problems = sched.solve()
         if not problems:
             depth = max([1, *(t + 1 for t in sched.times)])
             return Pipeline(
                 f"{loop.band}.{loop.name}", tuple(levels), tuple(ops), tuple(sched.times), ii,
-                requested, depth, tuple(reasons), loop.loc,
+                requested, depth, tuple(reasons), loop.loc, tuple(sched.port_of),
             )  # fmt: skip
         reasons += [f"II={ii}: {p}" for p in problems]
     raise InternalError(f"no II up to {_MAX_II} satisfies the dependences", loop.loc)

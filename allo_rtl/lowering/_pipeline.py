@@ -287,4 +287,5 @@ def build_pipeline(
     from ._modulo import modulo_schedule
 
     banks = {sym: mem.banks for sym, mem in memories.items()}
-    return modulo_schedule(b.ops, levels, requested, inner, banks)
+    dual = frozenset(sym for sym, mem in memories.items() if mem.dual)
+    return modulo_schedule(b.ops, levels, requested, inner, banks, dual)

@@ -59,6 +59,12 @@ class TargetModel:
     dsp_width: int
 
     @property
+    def dual_port_bram(self) -> bool:
+        """Block RAMs have two read-write ports (ECP5 DP16KD); else one read and one write
+        port (iCE40 SB_RAM40_4K, and the generic model)."""
+        return self.family == "ecp5"
+
+    @property
     def budget_ns(self) -> float:
         """Estimated logic delay allowed between two registers."""
         return 1000.0 / self.clock_mhz * _MARGIN
