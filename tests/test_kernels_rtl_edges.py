@@ -132,3 +132,40 @@ def test_caller_gets_a_copy_of_a_returned_argument():
     B = incremented.copy()
     B[1] = 100
     assert run(uses_increment, A) == int(np.sum(incremented.astype(np.int64) * 1000 + B))
+
+
+# Regression kernels for the lowering's dead-fill analysis: a covering loop that never runs
+# (empty range, or a guard no iteration passes) must not drop the fill of a re-declared array.
+
+
+def fill_guard_never(A: int32[8]) -> int32[8]:
+    out: int32[8] = 0
+    for _r in range(2):
+        B: int32[8] = 0
+        for t in range(2):
+            if t >= 5:
+                for i in range(8):
+                    B[i] = A[i]
+        for i in range(8):
+            out[i] = out[i] + B[i]
+            B[i] = A[i] + 1
+    return out
+
+
+def fill_zero_trip(A: int32[8]) -> int32[8]:
+    out: int32[8] = 0
+    for _r in range(2):
+        B: int32[8] = 0
+        for _t in range(3, 3):
+            for i in range(8):
+                B[i] = A[i]
+        for i in range(8):
+            out[i] = out[i] + B[i]
+            B[i] = A[i] + 1
+    return out
+
+
+def test_fills_stay_when_the_covering_loop_never_runs():
+    A = np.arange(8, dtype=np.int32) + 10
+    np.testing.assert_array_equal(run(fill_guard_never, A), np.zeros(8, np.int32))
+    np.testing.assert_array_equal(run(fill_zero_trip, A), np.zeros(8, np.int32))

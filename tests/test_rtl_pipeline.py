@@ -316,3 +316,22 @@ def test_unknown_family_and_bad_clock_are_build_errors():
         s.build(target="amaranth", family="xc7")
     with pytest.raises(allo.BuildError, match="clock_mhz must be a positive number of MHz, not 0"):
         s.build(target="amaranth", clock_mhz=0)
+
+
+def repeated(A: int32[8], n: int32) -> int32[8]:
+    C: int32[8] = 0
+    for _r in range(n):
+        for j in range(8):
+            C[j] = C[j] + A[j]
+    return C
+
+
+def test_a_pipeline_runs_again_in_every_iteration_of_a_sequential_loop():
+    """The outer loop has a run-time bound (not flattened): its latch runs in the
+    pipeline's last cycle and the pipeline starts over in the next one."""
+    A = np.arange(8, dtype=np.int32) + 1
+    s = allo.customize(repeated)
+    s.pipeline("j")
+    got, cycles = run(s, A, 3)
+    np.testing.assert_array_equal(got, 3 * A)
+    assert cycles <= 8 + 3 * (8 + 3) + 4

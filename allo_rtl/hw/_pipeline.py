@@ -67,10 +67,7 @@ class PipelineLogic:
         issue = Signal(name=f"{pre}issue")
         slot = Signal(range(max(p.ii, 2)), name=f"{pre}slot")
         m.d.comb += issue.eq(run & ~self.all_issued & (slot == 0))
-        with m.If(~run):
-            m.d.sync += [self.all_issued.eq(0), slot.eq(0)]
-            m.d.sync += [self.counters[lv.var].eq(lv.lo) for lv in p.levels]
-        with m.Elif(~self.all_issued):
+        with m.If(run & ~self.all_issued):
             if p.ii > 1:
                 with m.If(slot == p.ii - 1):
                     m.d.sync += slot.eq(0)
@@ -84,6 +81,11 @@ class PipelineLogic:
             with m.If(at_last):
                 m.d.sync += self.all_issued.eq(1)
             self._odometer(m)
+        # idle, or finishing (the controller may start the pipeline again right away):
+        # back to the first iteration; this comes last, so it wins over the odometer
+        with m.If(~run | self.done):
+            m.d.sync += [self.all_issued.eq(0), slot.eq(0)]
+            m.d.sync += [self.counters[lv.var].eq(lv.lo) for lv in p.levels]
         return issue
 
     def _odometer(self, m: Module) -> None:

@@ -142,6 +142,7 @@ class Pipeline:
     reasons: tuple[str, ...]  # why smaller IIs were infeasible
     loc: Loc | None
     ports: tuple[int, ...] = ()  # port of a dual-port memory each access uses (0 or 1)
+    generated: bool = False  # made by the compiler (a fill, unrolled copies), not requested
 
     @property
     def trips(self) -> int:

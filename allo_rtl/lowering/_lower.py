@@ -4,7 +4,8 @@ Statements run one after another. Within a statement, the loads are list-schedul
 arrays' read ports (one read per port per cycle, one cycle of read latency, loads whose indices
 need other loads wait for their data); the arithmetic is combinational in the last cycle, where
 the statement commits (register update, memory write or branch). A loop costs one cycle to enter;
-its latch (increment and test) runs in the body's last cycle.
+its latch (increment and test) runs in the body's last cycle when that is a statement or a
+pipeline's last cycle, and in a cycle of its own after an inner sequential loop.
 """
 
 from __future__ import annotations
@@ -315,7 +316,7 @@ class _Lowering(StmtVisitor):
             if op.kind == "set":
                 self.registers[op.sym] = op.type  # type: ignore[index]
         self.pipelines.append(p)
-        if p.ii > p.requested_ii:
+        if p.ii > p.requested_ii and not p.generated:
             warn_user(_ii_warning(p), ScheduleWarning)
         then = self.block(after, self.succ)
         (state,) = self.reserve()

@@ -258,6 +258,7 @@ def modulo_schedule(
             return Pipeline(
                 f"{loop.band}.{loop.name}", tuple(levels), tuple(ops), tuple(sched.times), ii,
                 requested, depth, tuple(reasons), loop.loc, tuple(sched.port_of),
+                bool(dict(loop.attrs).get("generated")),
             )  # fmt: skip
         reasons += [f"II={ii}: {p}" for p in problems]
     raise InternalError(f"no II up to {_MAX_II} satisfies the dependences", loop.loc)

@@ -69,16 +69,21 @@ def fill(alloc: Alloc, layout: Layout | None = None) -> tuple[Any, ...]:
     else:
         value = alloc.init
     body: tuple[Any, ...] = (Store(alloc.sym, idx, value, loc),)
-    attrs: tuple = (("pipeline", 1),)  # the innermost loop: one element per cycle (per bank)
+    # the innermost loop is pipelined (one element per cycle and bank, made by the compiler:
+    # no II warnings); complete partitions are unrolled fully (constant banks), the last
+    # dimension of a cyclic one by its banks
+    kinds = layout.kinds if layout is not None else ("none",) * len(alloc.type.shape)
     last = len(alloc.type.shape) - 1
-    if layout is not None and layout.kinds[last] in ("cyclic", "complete"):
-        attrs += (("unroll", layout.banks(last, alloc.type.shape[last])),)
-    for iv, dim in reversed(list(zip(ivs, alloc.type.shape))):
+    for d, (iv, dim) in reversed(list(enumerate(zip(ivs, alloc.type.shape)))):
+        attrs: dict = {"generated": True, "pipeline": 1} if d == last else {}
+        if kinds[d] == "complete":
+            attrs["unroll"] = 0
+        elif d == last and kinds[d] == "cyclic":
+            attrs["unroll"] = layout.banks(d, dim)  # type: ignore[union-attr]
         body = (
             For(iv, Const(0, index, loc), Const(dim, index, loc), 1, body,
-                iv.name, f"{alloc.sym.name}_init", "range", attrs, loc),
+                iv.name, f"{alloc.sym.name}_init", "range", tuple(sorted(attrs.items())), loc),
         )  # fmt: skip
-        attrs = ()
     return body
 
 
@@ -126,12 +131,13 @@ def _covering_stores(stmts: Any, sym: Sym, t: Any, ranges: dict[Sym, range]) -> 
     for s in stmts:
         if isinstance(s, For):
             values = loop_range(s)
-            if values is not None and s.step == 1:
+            if values and s.step == 1:  # runs at least once
                 if _covering_stores(s.body, sym, t, {**ranges, s.var: values}):
                     return True
         elif isinstance(s, If) and not s.orelse:
             narrowed = _narrowed(s.cond, ranges)
-            if narrowed is not None and _covering_stores(s.then, sym, t, narrowed):
+            empty = narrowed is not None and any(len(r) == 0 for r in narrowed.values())
+            if narrowed is not None and not empty and _covering_stores(s.then, sym, t, narrowed):
                 return True
         elif isinstance(s, Store) and s.buf == sym and _covers(s, t, ranges):
             return True

@@ -82,7 +82,8 @@ def _together(copies: tuple[Stmt, ...], loop: For) -> tuple[Stmt, ...]:
         return copies
     var, loc = Sym(f"{loop.var.name}_u"), loop.loc
     block = For(var, Const(0, index, loc), Const(1, index, loc), 1, copies,
-                f"{loop.name}_unrolled", loop.band, "range", (("pipeline", 1),), loc)  # fmt: skip
+                f"{loop.name}_unrolled", loop.band, "range",
+                (("generated", True), ("pipeline", 1)), loc)  # fmt: skip
     return (block,)
 
 
@@ -117,7 +118,7 @@ def _expand(stmts: tuple[Stmt, ...], inside_pipeline: bool) -> tuple[Stmt, ...]:
                 continue
             factor = attrs.get("unroll")
             if factor and trip_count(s) is not None and factor >= trip_count(s):  # type: ignore[operator]
-                out.extend(_full(s, wrap="pipeline" not in attrs))  # one group: constants
+                out.extend(_full(s))  # one group of copies, scheduled together
                 continue
             if factor:
                 out.extend(_partial(s, int(factor)))  # type: ignore[arg-type]
