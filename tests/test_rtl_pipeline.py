@@ -335,3 +335,43 @@ def test_a_pipeline_runs_again_in_every_iteration_of_a_sequential_loop():
     got, cycles = run(s, A, 3)
     np.testing.assert_array_equal(got, 3 * A)
     assert cycles <= 8 + 3 * (8 + 3) + 4
+
+
+def prefix_sum(A: int32[N], lo: int32, n: int32) -> int32:
+    acc: int32 = 0
+    for i in range(lo, n):
+        acc += A[i] * 2
+    return acc
+
+
+@pytest.mark.parametrize(("lo", "n"), [(0, N), (3, 17), (5, 5), (9, 2), (0, 1)])
+def test_pipelined_loop_with_run_time_bounds(lo, n):
+    A = np.arange(N, dtype=np.int32) * 3 - 11
+    s = allo.customize(prefix_sum)
+    s.pipeline("i")
+    got, cycles = run(s, A, lo, n)
+    assert got == int(sum(2 * int(a) for a in A[lo:n]))
+    (p,) = pipelines(s)
+    assert (p.ii, p.trips) == (1, None)
+    assert cycles <= max(0, n - lo) + 6
+
+
+def triangle(A: int32[N, N]) -> int32[N]:
+    S: int32[N] = 0
+    for i in range(N):
+        acc: int32 = 0
+        for j in range(i, N):
+            acc += A[i, j]
+        S[i] = acc
+    return S
+
+
+def test_pipelined_inner_loop_of_a_triangular_nest():
+    rng = np.random.default_rng(12)
+    A = rand(rng, (N, N))
+    s = allo.customize(triangle)
+    s.pipeline("j")
+    got, cycles = run(s, A)
+    want = np.array([A[i, i:].astype(np.int64).sum() for i in range(N)], dtype=np.int64)
+    np.testing.assert_array_equal(got, want.astype(np.int32))
+    assert cycles <= N * (N + 1) // 2 + 6 * N

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from amaranth.hdl import Module, Signal, Value
+from amaranth.hdl import Module, Mux, Signal, Value
 
 from .._errors import InternalError
 from ..ir._nodes import Sym
@@ -42,7 +42,7 @@ class PipelineLogic:
         for t in range(1, p.depth):
             m.d.sync += valid[t].eq(valid[t - 1])
         for lv in p.levels:
-            self.chains[lv.var] = {0: self.counters[lv.var]}
+            self.chains[lv.var] = {0: self.current[lv.var]}
             self.shapes[lv.var] = self.counters[lv.var].shape()
         for op in p.ops:
             if op.kind in ("load", "mul", "reg"):
@@ -54,7 +54,8 @@ class PipelineLogic:
         for t in range(p.depth - 1):
             with m.If(valid[t]):
                 m.d.comb += pending.eq(1)
-        m.d.comb += self.done.eq(run & (self.all_issued | self.last_issue) & ~pending)
+        finished = self.all_issued | self.last_issue | self.empty
+        m.d.comb += self.done.eq(run & finished & ~pending)
 
     def _issue(self, m: Module, run: Value) -> Value:
         """Odometer counters over the levels, one step per issue; returns the issue signal."""
@@ -66,16 +67,14 @@ class PipelineLogic:
         self.last_issue = Signal(name=f"{pre}last_issue")
         issue = Signal(name=f"{pre}issue")
         slot = Signal(range(max(p.ii, 2)), name=f"{pre}slot")
-        m.d.comb += issue.eq(run & ~self.all_issued & (slot == 0))
+        at_last = self._bounds(m, run)
+        m.d.comb += issue.eq(run & ~self.all_issued & (slot == 0) & ~self.empty)
         with m.If(run & ~self.all_issued):
             if p.ii > 1:
                 with m.If(slot == p.ii - 1):
                     m.d.sync += slot.eq(0)
                 with m.Else():
                     m.d.sync += slot.eq(slot + 1)
-        at_last = Value.cast(1)
-        for lv in p.levels:
-            at_last = at_last & (self.counters[lv.var] == lv.lo + (lv.trips - 1) * lv.step)
         m.d.comb += self.last_issue.eq(issue & at_last)
         with m.If(issue):
             with m.If(at_last):
@@ -84,14 +83,47 @@ class PipelineLogic:
         # idle, or finishing (the controller may start the pipeline again right away):
         # back to the first iteration; this comes last, so it wins over the odometer
         with m.If(~run | self.done):
-            m.d.sync += [self.all_issued.eq(0), slot.eq(0)]
+            m.d.sync += [self.all_issued.eq(0), slot.eq(0), self.started.eq(0)]
             m.d.sync += [self.counters[lv.var].eq(lv.lo) for lv in p.levels]
         return issue
+
+    def _bounds(self, m: Module, run: Value) -> Value:
+        """The counters' values for the issuing iteration (``current``), whether it is the
+        last one, and ``empty`` (a run-time range without iterations)."""
+        pre = self.prefix
+        self.started = Signal(name=f"{pre}started")
+        first = run & ~self.started
+        with m.If(first):
+            m.d.sync += self.started.eq(1)
+        self.current, self.empty = {}, Value.cast(0)
+        at_last: Value = Value.cast(1)
+        dp = Datapath(lambda sym: self.regs[sym], prefix=f"{pre}bound_")
+        for lv in self.p.levels:
+            ctr = self.counters[lv.var]
+            if lv.trips is not None:
+                self.current[lv.var] = ctr
+                at_last = at_last & (ctr == lv.lo + (lv.trips - 1) * lv.step)
+                continue
+            lo = ctr if lv.lo_expr is None else Mux(first, dp(lv.lo_expr), ctr)
+            hi_reg = Signal(shape_of(lv.type), name=f"{pre}{lv.var.name}_hi")
+            hi = Mux(first, dp(lv.hi_expr), hi_reg)
+            with m.If(first):
+                m.d.sync += hi_reg.eq(hi)
+            cur = self.current[lv.var] = Mux(first, lo, ctr) if lv.lo_expr is not None else ctr
+            nxt = cur + lv.step  # one bit wider: no wrap-around
+            inside = (cur < hi) if lv.step > 0 else (cur > hi)
+            self.empty = self.empty | (first & ~inside)
+            at_last = at_last & ((nxt >= hi) if lv.step > 0 else (nxt <= hi))
+        m.d.comb += dp.assignments
+        return at_last
 
     def _odometer(self, m: Module) -> None:
         carry: Value = Value.cast(1)
         for lv in reversed(self.p.levels):
             ctr = self.counters[lv.var]
+            if lv.trips is None:  # the only level: runs until the issue of the last iteration
+                m.d.sync += ctr.eq(self.current[lv.var] + lv.step)
+                continue
             last = ctr == lv.lo + (lv.trips - 1) * lv.step
             with m.If(carry):
                 with m.If(last):

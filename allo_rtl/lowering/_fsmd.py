@@ -97,8 +97,10 @@ class Level:
     var: Sym
     lo: int
     step: int
-    trips: int
+    trips: int | None  # None: run-time bounds ``lo_expr``, ``hi_expr`` (read at the start)
     type: AlloType
+    lo_expr: Expr | None = None
+    hi_expr: Expr | None = None
 
 
 @dataclass(frozen=True)
@@ -145,9 +147,12 @@ class Pipeline:
     generated: bool = False  # made by the compiler (a fill, unrolled copies), not requested
 
     @property
-    def trips(self) -> int:
+    def trips(self) -> int | None:
+        """Iterations of the flattened nest (``None``: known at run time only)."""
         total = 1
         for lv in self.levels:
+            if lv.trips is None:
+                return None
             total *= lv.trips
         return total
 

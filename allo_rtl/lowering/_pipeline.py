@@ -39,6 +39,7 @@ from ..ir._nodes import (
     Sym,
     Unary,
     Var,
+    walk,
 )
 from ..ir._rewrite import shape_key
 from ..ir.types import UInt, index
@@ -248,6 +249,23 @@ def _pin_guard(levels: list[Level], which: str, loc: Any) -> Expr:
     return guard
 
 
+def _level(loop: For, counter_type: Any) -> Level:
+    """The level of ``loop``; run-time bounds are read when the pipeline starts."""
+    values = loop_range(loop)
+    if values is not None:
+        return Level(loop.var, values.start, loop.step, len(values), counter_type(loop))
+    for bound in (loop.lo, loop.hi):
+        if any(isinstance(n, Load) for n in walk(bound)):
+            raise LoweringError(
+                f"the bounds of pipelined loop `{loop.name}` read an array",
+                loop.loc,
+                "read the bound into a scalar before the loop",
+            )
+    lo = const_int(loop.lo)
+    lo_expr = None if lo is not None else loop.lo
+    return Level(loop.var, lo or 0, loop.step, None, index, lo_expr, loop.hi)
+
+
 def build_pipeline(
     nest: list[tuple[For, tuple, tuple]],
     counter_type: Any,
@@ -256,18 +274,9 @@ def build_pipeline(
     model: Any = None,
 ) -> Pipeline:
     """Flatten, execute symbolically and modulo-schedule the nest."""
-    levels = []
-    for loop, _, _ in nest:
-        trips = trip_count(loop)
-        if trips is None:
-            raise LoweringError(
-                f"a pipelined loop needs constant bounds (loop `{loop.name}`)",
-                loop.loc,
-                "use constant bounds, or do not pipeline this loop",
-            )
-        lo = loop_range(loop).start  # type: ignore[union-attr]
-        levels.append(Level(loop.var, lo, loop.step, trips, counter_type(loop)))
-    residues = {**residues, **{lv.var: (abs(lv.step), lv.lo % abs(lv.step)) for lv in levels}}
+    levels = [_level(loop, counter_type) for loop, _, _ in nest]
+    known = {lv.var: (abs(lv.step), lv.lo % abs(lv.step)) for lv in levels if lv.lo_expr is None}
+    residues = {**residues, **known}
     b = _Builder(levels, memories, residues, model)
     for depth, (loop, before, _) in enumerate(nest):
         if before:

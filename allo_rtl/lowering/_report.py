@@ -72,7 +72,7 @@ class Report:
 
 
 def _pipeline_report(p: Pipeline) -> LoopReport:
-    latency = (p.trips - 1) * p.ii + p.depth
+    latency = None if p.trips is None else (p.trips - 1) * p.ii + p.depth
     flattened = tuple(lv.var.name for lv in p.levels[:-1])
     return LoopReport(
         p.name, p.loc.line if p.loc else 0, p.trips, True, p.requested_ii, p.ii, p.depth,
