@@ -69,8 +69,9 @@ def _may_alias(a: PipeOp, b: PipeOp) -> bool:
 
 
 def _distance(store: PipeOp, load: PipeOp, levels: tuple[Level, ...]) -> int | None:
-    """Smallest iteration distance at which ``load`` may read what ``store`` wrote (``None``:
-    never). Exact for constant indices and for identical indices made of loop variables;
+    """Smallest iteration distance d at which ``load`` (in iteration n + d) may touch the
+    element ``store`` (in iteration n) touched (``None``: never); both may be loads or
+    stores. Exact for constant indices and for identical indices made of loop variables;
     otherwise 1 (may alias)."""
     if store.bank is not None and load.bank is not None and store.bank != load.bank:
         return None  # different banks never alias
@@ -177,19 +178,33 @@ class _Schedule:
                         f"{self.times[n] - self.times[r] + 1} cycles after the read",
                         r, -1,  # starting the read later delays the write as much
                     ))  # fmt: skip
-        for s, store in enumerate(self.ops):
-            for ld, load in enumerate(self.ops):
-                if store.kind != "store" or load.kind != "load" or store.buf != load.buf:
+        out += self.memory_order()
+        return out
+
+    def memory_order(self) -> list[tuple[str, int, int]]:
+        """Accesses of one element in different iterations keep program order: with ``x`` in
+        iteration n and ``y`` in iteration n + d, ``y`` must come after a store ``x`` (read
+        after write, write after write) and not before a load ``x`` (write after read)."""
+        out = []
+        for a, x in enumerate(self.ops):
+            for b, y in enumerate(self.ops):
+                if x.buf is None or x.buf != y.buf or "store" not in (x.kind, y.kind):
                     continue
-                d = _distance(store, load, self.levels)
-                if d is not None and self.times[ld] + d * self.ii < self.times[s] + 1:
-                    line = store.loc.line if store.loc else "?"
-                    out.append((
-                        f"array `{store.buf.name}` (line {line}) is written in cycle "  # type: ignore[union-attr]
-                        f"{self.times[s]} and read again {d} iteration(s) later in cycle "
-                        f"{self.times[ld]} of that iteration",
-                        ld, self.times[s] + 1 - d * self.ii,
-                    ))  # fmt: skip
+                if x.kind not in ("load", "store") or y.kind not in ("load", "store"):
+                    continue
+                d = _distance(x, y, self.levels)
+                delta = 1 if x.kind == "store" else 0
+                if d is None or self.times[b] + d * self.ii >= self.times[a] + delta:
+                    continue
+                line = x.loc.line if x.loc else "?"
+                what = "written" if x.kind == "store" else "read"
+                again = "read" if y.kind == "load" else "written"
+                out.append((
+                    f"array `{x.buf.name}` (line {line}) is {what} in cycle {self.times[a]} "  # type: ignore[union-attr]
+                    f"and {again} again {d} iteration(s) later in cycle {self.times[b]} of that "
+                    "iteration",
+                    b, self.times[a] + delta - d * self.ii,
+                ))  # fmt: skip
         return out
 
     def solve(self, rounds: int = 16) -> list[str]:
