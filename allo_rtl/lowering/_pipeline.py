@@ -45,18 +45,12 @@ from ..ir._rewrite import shape_key
 from ..ir.types import UInt, index
 from ._banks import static_bank
 from ._fsmd import Level, Pipeline, PipeOp
+from ._unroll import straight
 
 __all__ = ["build_pipeline", "pipeline_nest"]
 
 _BOOL = UInt(1)
 _MAX_II = 64
-
-
-def _straight(stmts: tuple[Stmt, ...]) -> bool:
-    ok = (Assign, Decl, Store, Alloc)
-    return all(
-        isinstance(s, ok) or (isinstance(s, If) and _straight(s.then + s.orelse)) for s in stmts
-    )
 
 
 def pipeline_nest(loop: For) -> list[tuple[For, tuple, tuple]] | None:
@@ -72,7 +66,7 @@ def pipeline_nest(loop: For) -> list[tuple[For, tuple, tuple]] | None:
         return None
     n = loops[0]
     before, inner, after = loop.body[:n], loop.body[n], loop.body[n + 1 :]
-    if not (_straight(before) and _straight(after)):
+    if not (straight(before) and straight(after)):
         return None
     rest = pipeline_nest(inner)  # type: ignore[arg-type]
     if rest is None or trip_count(rest[-1][0]) is None:

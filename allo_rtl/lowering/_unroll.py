@@ -38,7 +38,7 @@ from ..ir._nodes import (
 from ..ir._rewrite import substitute
 from ..ir.types import UInt, index
 
-__all__ = ["expand_unrolls", "trip_count"]
+__all__ = ["expand_unrolls", "straight", "trip_count"]
 
 _MAX_COPIES = 4096
 
@@ -68,17 +68,18 @@ def _full(loop: For, wrap: bool = True) -> tuple[Stmt, ...]:
     return _together(tuple(out), loop) if wrap else tuple(out)
 
 
-def _straight(stmts: tuple[Stmt, ...]) -> bool:
+def straight(stmts: tuple[Stmt, ...]) -> bool:
+    """Whether ``stmts`` are straight-line code: assignments, stores, and ifs of those."""
     ok = (Assign, Decl, Store, Alloc)
     return all(
-        isinstance(s, ok) or (isinstance(s, If) and _straight(s.then + s.orelse)) for s in stmts
+        isinstance(s, ok) or (isinstance(s, If) and straight(s.then + s.orelse)) for s in stmts
     )
 
 
 def _together(copies: tuple[Stmt, ...], loop: For) -> tuple[Stmt, ...]:
     """Straight-line copies as one block that is scheduled as a whole (a pipeline of one
     iteration), so that copies run in the same cycles where ports and dependences allow."""
-    if len(copies) < 2 or not _straight(copies):
+    if len(copies) < 2 or not straight(copies):
         return copies
     var, loc = Sym(f"{loop.var.name}_u"), loop.loc
     block = For(var, Const(0, index, loc), Const(1, index, loc), 1, copies,
