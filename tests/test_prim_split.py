@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import numpy as np
 import pytest
 from amaranth_harness import run
 from errhelp import Markers
+from primhelp import assert_ir, schedule_errors
 
 import allo_rtl as allo
 from allo_rtl.ir.types import int32
@@ -16,17 +15,7 @@ MARKS = Markers(__file__)
 RNG = np.random.default_rng(2024)
 
 
-def assert_ir(s: allo.Schedule, expected: str) -> None:
-    assert str(s) == textwrap.dedent(expected).lstrip("\n")
-
-
-def schedule_error(tag: str, message: str, kernel: str | None = None, hint=None) -> str:
-    """The full message of a ScheduleError raised by the schedule line marked ``tag``, which
-    shows the kernel line marked ``kernel``."""
-    if kernel is not None:
-        line = MARKS.line(kernel)
-        message += f" (kernel line {line}: `{MARKS.lines[line - 1].strip()}`)"
-    return MARKS.expected(tag, "s.", message, hint)
+schedule_error = schedule_errors(MARKS)
 
 
 def add2d(A: int32[10, 4]) -> int32[10, 4]:
