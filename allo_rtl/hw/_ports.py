@@ -43,10 +43,10 @@ class PortDrivers:
                     m.d.comb += sig.eq(value)
         for sig, items in self._enables.values():
             terms = [resolve(cond) & value for cond, value in items]
-            total = terms[0]
-            for term in terms[1:]:
-                total = total | term
-            m.d.comb += sig.eq(total)
+            while len(terms) > 1:  # a balanced tree, not a long chain
+                pairs = zip(terms[0::2], terms[1::2])
+                terms = [a | b for a, b in pairs] + ([terms[-1]] if len(terms) % 2 else [])
+            m.d.comb += sig.eq(terms[0])
         for sig, cond, value in self._syncs:
             with m.If(resolve(cond)):
                 m.d.sync += sig.eq(value)

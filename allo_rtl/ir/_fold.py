@@ -12,6 +12,10 @@ _OPS = {
     "sub": lambda a, b: a - b,
     "mul": lambda a, b: a * b,
     "shl": lambda a, b: a << b if 0 <= b < 64 else None,
+    # division conventions (C, floor, by zero) agree for a >= 0, b > 0: fold only those
+    "floordiv": lambda a, b: a // b if a >= 0 and b > 0 else None,
+    "div": lambda a, b: a // b if a >= 0 and b > 0 else None,
+    "mod": lambda a, b: a % b if a >= 0 and b > 0 else None,
 }
 
 
