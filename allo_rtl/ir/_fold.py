@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ._nodes import Binary, Cast, Const, Expr, For
+from ._nodes import Binary, Cast, Const, Expr, For, Sym, Var
 from ._values import wrap
 
-__all__ = ["const_int", "loop_range", "trip_count"]
+__all__ = ["affine_var", "const_int", "loop_range", "trip_count"]
 
 _OPS = {
     "add": lambda a, b: a + b,
@@ -48,3 +48,22 @@ def trip_count(loop: For) -> int | None:
     """The number of iterations of ``loop`` when its bounds are constant, else ``None``."""
     values = loop_range(loop)
     return None if values is None else len(values)
+
+
+def affine_var(e: Expr) -> tuple[Sym, int, int] | None:
+    """``(v, a, c)`` when ``e`` is ``a * v + c`` for a variable ``v`` and constants."""
+    while isinstance(e, Cast):
+        e = e.operand
+    if isinstance(e, Var):
+        return e.sym, 1, 0
+    if isinstance(e, Binary) and e.op in ("add", "sub", "mul"):
+        for var_side, const_side in ((e.lhs, e.rhs), (e.rhs, e.lhs)):
+            k = const_int(const_side)
+            inner = affine_var(var_side)
+            if k is None or inner is None or (e.op == "sub" and var_side is e.rhs):
+                continue
+            v, a, c = inner
+            if e.op == "mul":
+                return v, a * k, c * k
+            return v, a, c + (k if e.op == "add" else -k)
+    return None

@@ -8,32 +8,13 @@ dynamic: they address every bank and use all of their ports in that cycle.
 
 from __future__ import annotations
 
-from ..ir._fold import const_int
-from ..ir._nodes import Binary, Cast, Expr, Layout, Sym, Var
+from ..ir._fold import affine_var, const_int
+from ..ir._nodes import Expr, Layout, Sym
 from ..ir.types import ArrayType
 
 __all__ = ["Residues", "static_bank"]
 
 Residues = dict[Sym, tuple[int, int]]  # loop variable -> (modulus, residue)
-
-
-def _linear(e: Expr) -> tuple[Sym, int, int] | None:
-    """``(v, a, c)`` when ``e`` is ``a * v + c`` for a variable ``v`` and constants."""
-    while isinstance(e, Cast):
-        e = e.operand
-    if isinstance(e, Var):
-        return e.sym, 1, 0
-    if isinstance(e, Binary) and e.op in ("add", "sub", "mul"):
-        for var_side, const_side in ((e.lhs, e.rhs), (e.rhs, e.lhs)):
-            k = const_int(const_side)
-            inner = _linear(var_side)
-            if k is None or inner is None or (e.op == "sub" and var_side is e.rhs):
-                continue
-            v, a, c = inner
-            if e.op == "mul":
-                return v, a * k, c * k
-            return v, a, c + (k if e.op == "add" else -k)
-    return None
 
 
 def _dim_bank(layout: Layout, d: int, n: int, idx: Expr, residues: Residues) -> int | None:
@@ -43,7 +24,7 @@ def _dim_bank(layout: Layout, d: int, n: int, idx: Expr, residues: Residues) -> 
     value = const_int(idx)
     if value is not None:
         return layout.split(d, n, value)[0] if 0 <= value < n else None
-    lin = _linear(idx)
+    lin = affine_var(idx)
     # a complete partition is a cyclic one with one bank per index
     if layout.kinds[d] in ("cyclic", "complete") and lin is not None and lin[0] in residues:
         modulus, residue = residues[lin[0]]

@@ -10,11 +10,11 @@ distance ``d`` need ``load_time + d * II >= store_time + 1``.
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Any
 
 from .._errors import InternalError
-from ..ir._nodes import EXPR_TYPES, Binary, Cast, Const, Expr, For, Sym, Var
+from ..ir._fold import affine_var
+from ..ir._nodes import Const, Expr, For, Sym, Var, walk
 from ..ir._rewrite import shape_key
 from ._fsmd import Level, Pipeline, PipeOp
 
@@ -24,24 +24,7 @@ _MAX_II = 256
 
 
 def _syms(exprs: Any) -> set[Sym]:
-    out: set[Sym] = set()
-
-    def visit(e: Any) -> None:
-        if isinstance(e, Var):
-            out.add(e.sym)
-        for f in fields(e):
-            child = getattr(e, f.name)
-            if isinstance(child, EXPR_TYPES):
-                visit(child)
-            elif isinstance(child, tuple):
-                for c in child:
-                    if isinstance(c, EXPR_TYPES):
-                        visit(c)
-
-    for e in exprs:
-        if e is not None:
-            visit(e)
-    return out
+    return {n.sym for e in exprs if e is not None for n in walk(e) if isinstance(n, Var)}
 
 
 def _operands(op: PipeOp) -> set[Sym]:
@@ -49,14 +32,9 @@ def _operands(op: PipeOp) -> set[Sym]:
 
 
 def _dim_var(e: Expr) -> Sym | None:
-    """The loop variable ``v`` when ``e`` is ``v``, ``v + c`` or ``v - c`` (maybe cast)."""
-    while isinstance(e, Cast):
-        e = e.operand
-    if isinstance(e, Var):
-        return e.sym
-    if isinstance(e, Binary) and e.op in ("add", "sub") and isinstance(e.rhs, Const):
-        return _dim_var(e.lhs)
-    return None
+    """The loop variable ``v`` when ``e`` is ``a * v + c`` with ``a != 0`` (one-to-one)."""
+    lin = affine_var(e)
+    return lin[0] if lin is not None and lin[1] != 0 else None
 
 
 def _may_alias(a: PipeOp, b: PipeOp) -> bool:

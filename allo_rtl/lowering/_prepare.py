@@ -30,13 +30,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from ..ir._fold import const_int, loop_range, trip_count
+from ..ir._fold import affine_var, const_int, loop_range, trip_count
 from ..ir._nodes import (
     Alloc,
     ArrayRef,
     Binary,
     Call,
-    Cast,
     Const,
     ConstArray,
     For,
@@ -89,16 +88,8 @@ def fill(alloc: Alloc, layout: Layout | None = None) -> tuple[Any, ...]:
 
 def _offset_var(e: Any) -> tuple[Sym, int] | None:
     """``(v, c)`` when ``e`` is ``v + c`` or ``v - c`` (through casts)."""
-    while isinstance(e, Cast):
-        e = e.operand
-    if isinstance(e, Var):
-        return e.sym, 0
-    if isinstance(e, Binary) and e.op in ("add", "sub") and const_int(e.rhs) is not None:
-        inner = _offset_var(e.lhs)
-        c = const_int(e.rhs)
-        if inner is not None:
-            return inner[0], inner[1] + (c if e.op == "add" else -c)  # type: ignore[operator]
-    return None
+    lin = affine_var(e)
+    return (lin[0], lin[2]) if lin is not None and lin[1] == 1 else None
 
 
 def _narrowed(cond: Any, ranges: dict[Sym, range]) -> dict[Sym, range] | None:

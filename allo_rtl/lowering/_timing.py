@@ -36,6 +36,7 @@ from ..ir._nodes import (
     Select,
     Unary,
     Var,
+    children,
 )
 
 __all__ = ["TargetModel", "target_model"]
@@ -80,7 +81,7 @@ class TargetModel:
         if isinstance(e, (Const, Var)):
             return known.get(getattr(e, "sym", None), 0.0)
         own = self._own(e)
-        inputs = [self.delay(c, known) for c in _operands(e)]
+        inputs = [self.delay(c, known) for c in children(e)]
         return own + max(inputs, default=0.0)
 
     def _own(self, e: Expr) -> float:
@@ -109,15 +110,6 @@ class TargetModel:
         if isinstance(e, (Unary, Select, BitGet, BitSet, BitSliceSet)):
             return self.lut_ns + (self.carry_ns * width if getattr(e, "op", "") == "neg" else 0)
         return self.lut_ns
-
-
-def _operands(e: Expr) -> list[Expr]:
-    out = []
-    for name in ("operand", "lhs", "rhs", "cond", "then", "orelse", "index", "value"):
-        child = getattr(e, name, None)
-        if child is not None and hasattr(child, "type"):
-            out.append(child)
-    return out
 
 
 def target_model(family: str = "generic", clock_mhz: float | None = None) -> TargetModel:
