@@ -1,5 +1,6 @@
 # Two commands do everything on a fresh machine (see README.md):
-#   make demo   - install into .venv if needed, then run the bundled GEMM example and check it
+#   make demo   - install into .venv if needed, run the bundled GEMM example, check it, and
+#                 build its iCEBreaker bitstream
 #   make test   - install into .venv if needed, then run the test suite
 # Both are idempotent: the install step re-runs only when pyproject.toml changes.
 
@@ -19,6 +20,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(PY) -m allo_rtl check examples/gemm.py --target numpy --target verilator
+	$(PY) -m allo_rtl build --board icebreaker examples/gemm.py --no-sim
 
 test: $(STAMP)
 	$(PY) -m pytest -n auto -q

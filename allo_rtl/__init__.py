@@ -29,6 +29,7 @@ from ._errors import (
     ScheduleError,
     ScheduleWarning,
 )
+from ._flow import TimingNotMet, build, synth
 from ._schedule import BufferHandle, LoopHandle, Schedule, customize
 from ._targets import register_builtin_targets
 from .frontend._lang import (
@@ -84,8 +85,10 @@ __all__ = [
     "ScheduleError",
     "ScheduleWarning",
     "SimulationError",
+    "TimingNotMet",
     "ToolNotFound",
     "abs",
+    "build",
     "cos",
     "customize",
     "exp",
@@ -97,6 +100,7 @@ __all__ = [
     "reduction",
     "sin",
     "sqrt",
+    "synth",
     "tan",
     "tanh",
 ]

@@ -10,6 +10,7 @@ this stage does not import the later ones.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import sys
 from collections.abc import Callable, Iterator
@@ -149,19 +150,44 @@ class Schedule:
     recorded in ``history`` so that a schedule can be replayed on another module.
     """
 
-    def __init__(self, module: Module) -> None:
+    def __init__(self, module: Module, kernel_name: str | None = None) -> None:
         self.module = verify(module)
         self.history: list[Step] = []
+        self.kernel_name = kernel_name or module.top_func.sym.name  # the Python function's
 
     # -- primitives ---------------------------------------------------------------------------
     def _apply(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        loc = _user_loc()
+        return self._run(name, args, kwargs, _user_loc())
+
+    def _run(
+        self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], loc: Loc | None
+    ) -> Any:
         primitive = getattr(importlib.import_module(f"{__package__}.primitives.{name}"), name)
         out = primitive(self.module, *args, loc=loc, **kwargs)
         module, extra = out if isinstance(out, tuple) else (out, None)
         self.module = verify(module)
         self.history.append(Step(name, args, tuple(sorted(kwargs.items())), loc))
         return extra
+
+    def compose(self, schs: Any, id: str | None = None, instantiate: Any = None) -> None:  # noqa: A002
+        """Apply the primitives recorded in ``schs`` (the Schedule of a kernel this one calls,
+        or a list of them) to this schedule's copy of that kernel, in their order; errors point
+        at the sub-schedule's lines. With ``id``, only the instance called as
+        ``kernel[..., "<id>"](...)`` (function ``<kernel>_<id>``) is customized. Callees of the
+        sub-kernel that its schedule customized are customized here too. ``instantiate`` is
+        accepted for Allo compatibility; the sub-schedule already fixes the type arguments."""
+        loc = _user_loc()
+        for sub in schs if isinstance(schs, (list, tuple)) else [schs]:
+            if not isinstance(sub, Schedule):
+                raise ScheduleError(
+                    f"compose takes the Schedule of a called kernel, not {type(sub).__name__}",
+                    loc,
+                    "pass allo.customize(kernel) after applying its primitives",
+                )
+            target = self._compose_target(sub, id, loc)
+            for step in sub.history:
+                args = tuple(_retarget(a, sub.top_func.sym.name, target) for a in step.args)
+                self._run(step.primitive, args, dict(step.kwargs), step.loc)
 
     def split(self, axis: Any, factor: int) -> None:
         """Split loop ``axis`` into ``axis.outer`` and ``axis.inner`` (``factor`` iterations)."""
@@ -230,6 +256,23 @@ class Schedule:
     def compute_at(self, from_loop: Any, target_loop: Any) -> None:
         """Move the producer loop nest ``from_loop`` into the consumer nest at ``target_loop``."""
         self._apply("compute_at", self._loop(from_loop), self._loop(target_loop))
+
+    def _compose_target(self, sub: Schedule, id: str | None, loc: Loc | None) -> str:  # noqa: A002
+        """The name of this module's function that ``sub`` customizes."""
+        names = [f.sym.name for f in self.module.funcs]
+        name = f"{sub.kernel_name}_{id}" if id is not None else sub.top_func.sym.name
+        if name in names and name != self.top_func.sym.name:
+            return name
+        instances = [n for n in names if n.startswith(f"{sub.kernel_name}_")]
+        hint = (
+            f"instances here: {', '.join(instances)}; pass id= (the string after the type "
+            f'arguments at the call, as in {sub.kernel_name}[..., "x"](...))'
+            if instances
+            else f"{self.top_func.sym.name} calls {', '.join(names[:-1]) or 'no kernel'}"
+        )
+        raise ScheduleError(
+            f"{self.top_func.sym.name} has no function `{name}` to compose", loc, hint
+        )
 
     # -- names ----------------------------------------------------------------------------------
     def _loop(self, axis: Any) -> LoopName:
@@ -306,6 +349,15 @@ class Schedule:
         return _TARGETS[target](self, **options)
 
 
+def _retarget(arg: Any, old: str, new: str) -> Any:
+    """A primitive argument of a sub-schedule, with its top function ``old`` renamed ``new``."""
+    if isinstance(arg, tuple):
+        return tuple(_retarget(a, old, new) for a in arg)
+    if isinstance(arg, (LoopName, ArrayRefName)) and arg.func in (None, old):
+        return dataclasses.replace(arg, func=new)
+    return arg
+
+
 def _caller_frames(depth: int) -> tuple[dict[str, Any], ...]:
     """Locals of the calling frames in the caller's module, innermost first."""
     frame = sys._getframe(depth)
@@ -324,4 +376,4 @@ def customize(fn: Callable[..., Any], instantiate: Any = None) -> Schedule:
 
     ``instantiate`` gives the values of a generic kernel's type parameters, in order.
     """
-    return Schedule(parse(fn, instantiate, _caller_frames(2)))
+    return Schedule(parse(fn, instantiate, _caller_frames(2)), fn.__name__)

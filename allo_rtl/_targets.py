@@ -20,23 +20,32 @@ from .reference import NumPyModule
 __all__ = ["register_builtin_targets"]
 
 
+_TARGET_OPTIONS = ("family", "clock_mhz", "dsp_budget")
+
+
 def build_amaranth(
-    schedule: Schedule, family: str = "generic", clock_mhz: float | None = None
+    schedule: Schedule,
+    family: str = "generic",
+    clock_mhz: float | None = None,
+    dsp_budget: int | None = None,
 ) -> Any:
     """Lower the schedule's top kernel to an Amaranth component (``KernelComponent``) for
-    target ``family`` (``generic``, ``ice40``, ``ecp5``) and clock (MHz)."""
+    target ``family`` (``generic``, ``ice40``, ``ecp5``) and clock (MHz). Its multiplies use
+    at most ``dsp_budget`` DSP blocks (``None``: no limit); the rest are built from logic,
+    with a ``ScheduleWarning`` (docs/rtl_targets.md)."""
     from .hw import KernelComponent
     from .lowering import lower, target_model
 
-    return KernelComponent(lower(schedule.module, target_model(family, clock_mhz)))
+    model = target_model(family, clock_mhz)
+    return KernelComponent(lower(schedule.module, model, dsp_budget))
 
 
 def build_design(schedule: Schedule, **options: Any) -> Any:
     """The kernel and its shell as a ``VerilogDesign`` (options: ``word_bits``, ``emit_src``,
-    ``family``, ``clock_mhz``)."""
+    ``family``, ``clock_mhz``, ``dsp_budget``)."""
     from .verilog import build_verilog
 
-    target = {k: options.pop(k) for k in ("family", "clock_mhz") if k in options}
+    target = {k: options.pop(k) for k in _TARGET_OPTIONS if k in options}
     component = build_amaranth(schedule, **target)
     return build_verilog(component, component.info, schedule.module, **options)
 
@@ -44,10 +53,10 @@ def build_design(schedule: Schedule, **options: Any) -> Any:
 def _simulator(name: str) -> Any:
     def build(schedule: Schedule, **options: Any) -> Any:
         """An ``RTLModule``. Options: ``trace``, ``max_cycles``, ``word_bits``, ``family``,
-        ``clock_mhz``."""
+        ``clock_mhz``, ``dsp_budget``."""
         from .sim import RTLModule
 
-        target = {k: options.pop(k) for k in ("word_bits", "family", "clock_mhz") if k in options}
+        target = {k: options.pop(k) for k in ("word_bits", *_TARGET_OPTIONS) if k in options}
         design = build_design(schedule, **target)
         return RTLModule(design, design.info, schedule.module, simulator=name, **options)
 

@@ -4,7 +4,7 @@ Each ``schedule_*`` function customizes one kernel and returns the schedule.
 """
 
 import allo_rtl as allo
-from allo_rtl.ir.types import int32
+from allo_rtl.ir.types import int8, int32
 
 N = 1024
 M = 16
@@ -100,7 +100,12 @@ def schedule_blur() -> allo.Schedule:
 def schedule_gemm32_unrolled(factor: int = 4) -> allo.Schedule:
     """The row-wise product with j unrolled by ``factor``: ``factor`` multiply-accumulates per
     cycle on ``factor`` banks of B, C and the row buffer."""
-    s = allo.customize(gemm32)
+    return _rowwise_unrolled(allo.customize(gemm32), factor)
+
+
+def _rowwise_unrolled(s: allo.Schedule, factor: int) -> allo.Schedule:
+    """Row-wise product (k outside j, a row buffer for C), j unrolled by ``factor`` on cyclic
+    partitions of B, C and the buffer, every j loop pipelined."""
     s.reorder("k", "j")
     buf = s.buffer_at(s.C, axis="i")
     for target, dim in ((s.B, 2), (s.C, 2), (buf, 1)):
@@ -109,3 +114,17 @@ def schedule_gemm32_unrolled(factor: int = 4) -> allo.Schedule:
         s.unroll(loop, factor)
         s.pipeline(loop)
     return s
+
+
+def gemm16_int8(A: int8[M, M], B: int8[M, M]) -> int32[M, M]:
+    C: int32[M, M] = 0
+    for i, j in allo.grid(M, M, name="C"):
+        for k in allo.reduction(M):
+            C[i, j] += A[i, k] * B[k, j]
+    return C
+
+
+def schedule_gemm16_int8_unrolled(factor: int = 8) -> allo.Schedule:
+    """int8 x int8 -> int32 GEMM, row-wise, j unrolled by ``factor``: ``factor`` 8x8
+    multiplies per cycle (on the iCEBreaker, one SB_MAC16 each: all 8 with factor 8)."""
+    return _rowwise_unrolled(allo.customize(gemm16_int8), factor)

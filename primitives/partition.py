@@ -86,16 +86,25 @@ def _check(name: str, t: ArrayType, kind: str, dim: int, factor: int, loc: Loc |
 
 
 def _merged(
-    old: Layout | None, rank: int, kind: str, dims: range | tuple[int, ...], factor: int
+    old: Layout | None,
+    rank: int,
+    kind: str,
+    dims: range | tuple[int, ...],
+    factor: int,
+    loc: Loc | None = None,
 ) -> tuple[Layout, int | None]:
-    """``old`` with ``dims`` partitioned; the second value is the first conflicting dimension."""
+    """``old`` with ``dims`` partitioned (asked for at ``loc``); the second value is the first
+    conflicting dimension."""
     kinds = list(old.kinds if old else ("none",) * rank)
     factors = list(old.factors if old else (0,) * rank)
+    locs = list(old.locs if old and old.locs else (None,) * rank)
     for d in dims:
         if kinds[d] != "none" and (kinds[d], factors[d]) != (kind, factor):
-            return Layout(tuple(kinds), tuple(factors)), d
+            return Layout(tuple(kinds), tuple(factors), tuple(locs)), d
+        if kinds[d] == "none":
+            locs[d] = loc
         kinds[d], factors[d] = kind, factor
-    return Layout(tuple(kinds), tuple(factors)), None
+    return Layout(tuple(kinds), tuple(factors), tuple(locs)), None
 
 
 def _set_layout(fn: Function, sym: Sym, layout: Layout) -> Function:
@@ -120,7 +129,7 @@ def partition(
     wanted, _ = _merged(None, len(t.shape), kind, dims, factor)
     for f, s in linked_arrays(module, fn, sym):
         f = module.func(f.sym)  # the version with the layouts set so far
-        layout, clash = _merged(f.layout(s), len(t.shape), kind, dims, factor)
+        layout, clash = _merged(f.layout(s), len(t.shape), kind, dims, factor, loc)
         if clash is not None:
             own = (f.sym, s) == (fn.sym, sym)
             who = (
@@ -129,12 +138,21 @@ def partition(
             raise fail(
                 f"cannot partition dimension {clash + 1} of {sym.name} as "
                 f"{_text(_merged(None, len(t.shape), kind, dims, factor)[0], clash)}: "
-                f"{who} already partitioned as {_text(layout, clash)}",
+                f"{who} already partitioned as {_text(layout, clash)}{_where(layout, clash)}",
                 loc,
                 hint="partition each dimension once (repeating the same partition is fine)",
             )
         module = replace_function(module, _set_layout(f, s, layout))
     return module
+
+
+def _where(layout: Layout, d: int) -> str:
+    """`` by gemm.py:30: `s.partition(...)``` naming the schedule line of dimension ``d``."""
+    loc = layout.locs[d] if len(layout.locs) > d else None
+    if loc is None:
+        return ""
+    line = loc.source_line().strip()
+    return f" by {loc.file}:{loc.line}" + (f": `{line}`" if line else "")
 
 
 def _text(layout: Layout, d: int) -> str:

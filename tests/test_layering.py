@@ -38,7 +38,7 @@ STAGE_RANKS: dict[str, int] = {
     "allo_rtl.sim": 8,
     "allo_rtl.testbenches": 8,  # cocotb testbenches: the simulation stage
     "allo_rtl.boards": 9,
-    "allo_rtl.build": 10,
+    "allo_rtl._flow": 10,  # the bitstream flow: allo_rtl.build / synth
     "allo_rtl._targets": 10,  # the driver: runs the stages for s.build(target=...)
     "allo_rtl.__main__": TOP,
     "allo_rtl": TOP,  # allo_rtl/__init__.py only (submodules match a longer key)

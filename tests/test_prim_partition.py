@@ -127,13 +127,22 @@ def test_propagates_to_callee_params_returns_and_every_call_site():
     assert layout(s, "inp") == Layout(("complete", "none"), (0, 0))
 
 
+def _line_of(statement: str) -> str:
+    """``file:line`` of the first line of this file that holds ``statement``."""
+    lines = open(__file__).read().splitlines()
+    return f"{__file__}:{next(n for n, t in enumerate(lines, 1) if statement in t)}"
+
+
 def test_conflict_through_a_call():
     s = allo.customize(caller)
     s.partition("scale:Z", Partition.Block, dim=1, factor=2)  # reaches t2, add_one:Y and t1
     with pytest.raises(ScheduleError) as e:
         s.partition(s.t1, Partition.Cyclic, dim=1, factor=2)
+    first = _line_of('s.partition("scale:Z", Partition.Block, dim=1, factor=2)')
     assert e.value.message == (
         "cannot partition dimension 1 of t1 as cyclic(2): it is already partitioned as block(2)"
+        f' by {first}: `s.partition("scale:Z", Partition.Block, dim=1, factor=2)  # reaches '
+        "t2, add_one:Y and t1`"
     )
     # a layout set on one side only (not by partition, which propagates) is named as such
     module = s.module
@@ -146,6 +155,8 @@ def test_conflict_through_a_call():
     assert e.value.message == (
         "cannot partition dimension 1 of t1 as cyclic(2): Z of scale, the same memory "
         "through a call, is already partitioned as block(2)"
+        f' by {first}: `s.partition("scale:Z", Partition.Block, dim=1, factor=2)  # reaches '
+        "t2, add_one:Y and t1`"
     )
 
 
@@ -203,8 +214,10 @@ def test_conflict_on_one_array():
     s.partition(s.A, Partition.Cyclic, dim=2, factor=2)
     with pytest.raises(ScheduleError) as e:
         s.partition(s.A, Partition.Cyclic, dim=0, factor=4)
+    first = _line_of("s.partition(s.A, Partition.Cyclic, dim=2, factor=2)")
     assert e.value.message == (
         "cannot partition dimension 2 of A as cyclic(4): it is already partitioned as cyclic(2)"
+        f" by {first}: `s.partition(s.A, Partition.Cyclic, dim=2, factor=2)`"
     )
     assert e.value.hint == "partition each dimension once (repeating the same partition is fine)"
     assert layout(s, "A") == Layout(("none", "cyclic"), (0, 2))  # unchanged

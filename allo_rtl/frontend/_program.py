@@ -28,7 +28,13 @@ class Program:
     def function(
         self, fn: Callable[..., Any], type_args: tuple[Any, ...] | None, loc: Loc | None
     ) -> Function:
-        key = (fn, _key(type_args))
+        """The IR function of ``fn`` with ``type_args``; a last type argument that is a string
+        names a separate instance (Allo's ``kernel[T, "id"](...)``), function ``<kernel>_<id>``
+        (``s.compose(..., id=...)`` schedules it alone)."""
+        instance = None
+        if type_args and isinstance(type_args[-1], str):
+            instance, type_args = type_args[-1], type_args[:-1] or None
+        key = (fn, _key(type_args), instance)
         if key in self.memo:
             return self.memo[key]
         if key in self.stack:
@@ -41,7 +47,11 @@ class Program:
         src = load_source(fn)
         bound = self.bind_type_params(fn, src, type_args, loc)
         env = Env(fn, self.frames, bound)
-        name = self.unique_name(fn.__name__, type_args)
+        if instance is not None:
+            suffix = re.sub(r"\W", "_", instance)
+            name = self.unique_name(f"{fn.__name__}_{suffix}", None)
+        else:
+            name = self.unique_name(fn.__name__, type_args)
         self.stack.append(key)
         try:
             built = StmtBuilder(self, src, env, name).build()

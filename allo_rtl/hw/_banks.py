@@ -17,7 +17,7 @@ from amaranth.lib import memory
 
 from ..ir._nodes import Expr, Layout
 from ..ir.types import ArrayType
-from ._datapath import Datapath, shape_of
+from ._datapath import Datapath, const_product, shape_of
 
 __all__ = ["ArrayPorts", "bank_names", "flat_indices", "split_values"]
 
@@ -162,10 +162,15 @@ def split_values(values: list[Value], t: ArrayType, layout: Layout | None) -> tu
             b, o = v, Const(0, 1)
         else:
             b, o = v // extent, v % extent
-        bank = bank * banks + b if d else b
-        offset = offset * extent + o if d else o
+        bank = _times(bank, banks) + b if d else b
+        offset = _times(offset, extent) + o if d else o
     abits = max(1, (prod(extents) - 1).bit_length())
     return bank, offset[:abits]
+
+
+def _times(v: Value, k: int) -> Value:
+    """``v * k`` for a non-negative ``v``, as shifts and adds (a ``*`` would take a DSP)."""
+    return const_product(v, k).as_unsigned() if k != 1 else v
 
 
 def flat_indices(flat: Value, shape: tuple[int, ...]) -> list[Value]:

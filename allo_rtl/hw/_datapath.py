@@ -4,6 +4,9 @@ docs/semantics.md (the NumPy target's).
 Every value produced for an IR node of type ``t`` has Amaranth shape ``signed(t.bits)`` or
 ``unsigned(t.bits)`` and holds the raw (two's complement / scaled) value. Arithmetic is computed
 exactly in wide enough signed intermediates, then wrapped by truncation to the result type.
+Multiplies by constants (and address strides) are sums of shifted copies of the operand, so no
+``$mul`` cell reaches yosys and none takes a DSP block; multiplies of two non-constant values
+are built by ``_dsp.py`` as their plan says.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from ..ir import _nodes as ir
 from ..ir._visitor import ExprVisitor
 from ..ir.types import AlloType, ArrayType
 
-__all__ = ["Datapath", "element_address", "shape_of"]
+__all__ = ["Datapath", "const_product", "element_address", "shape_of"]
 
 
 def shape_of(t: AlloType) -> Shape:
@@ -127,6 +130,10 @@ class Datapath(ExprVisitor):
             x, y = _align(a, fa), _align(b, fb)
             return fit(x + y if op == "add" else x - y, t)
         if op == "mul":
+            if isinstance(e.rhs, ir.Const):
+                return fit(const_product(a, int(e.rhs.value)), t)
+            if isinstance(e.lhs, ir.Const):
+                return fit(const_product(b, int(e.lhs.value)), t)
             return fit(exact(a) * exact(b), t)
         if op in ("eq", "ne", "lt", "le", "gt", "ge"):
             x, y = exact(a), exact(b)
@@ -234,8 +241,45 @@ def element_address(indices: tuple[ir.Expr, ...], t: ArrayType, datapath: Datapa
     stride, total = 1, None
     for idx, dim in reversed(list(zip(indices, t.shape))):
         term = datapath(idx).as_unsigned()[:abits]
-        term = term * stride if stride != 1 else term
+        term = const_product(term, stride) if stride != 1 else term
         total = term if total is None else total + term
         stride *= dim
     assert total is not None, "arrays have at least one dimension"
     return total[:abits]
+
+
+def const_product(v: Value, k: int) -> Value:
+    """The exact product ``v * k`` (signed) as a sum of shifted copies of ``v``, one per
+    non-zero digit of ``k`` in canonical signed-digit form, added in a balanced tree."""
+    if k == 0:
+        return Const(0, 1)
+    digits = _csd(abs(k))
+    sign = -1 if k < 0 else 1
+    x = exact(v)
+    terms = [(x << shift if shift else x, d * sign) for shift, d in digits]
+    while len(terms) > 1:
+        nxt = []
+        for n in range(0, len(terms) - 1, 2):
+            (p, sp), (q, sq) = terms[n], terms[n + 1]
+            if sp == sq:
+                nxt.append((p + q, sp))
+            else:
+                nxt.append((p - q if sp > 0 else q - p, 1))
+        if len(terms) % 2:
+            nxt.append(terms[-1])
+        terms = nxt
+    value, s = terms[0]
+    return value if s > 0 else -value
+
+
+def _csd(k: int) -> list[tuple[int, int]]:
+    """(shift, +1 or -1) digits of ``k > 0`` in canonical signed-digit form."""
+    out, shift = [], 0
+    while k:
+        if k & 1:
+            d = 2 - (k & 3)
+            out.append((shift, d))
+            k -= d
+        k >>= 1
+        shift += 1
+    return out

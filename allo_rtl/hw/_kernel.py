@@ -29,6 +29,7 @@ from ..lowering import (
 )
 from ._banks import ArrayPorts, bank_names
 from ._datapath import Datapath, shape_of
+from ._dsp import planned_product
 from ._info import ArrayPortInfo, KernelInfo, ScalarPortInfo
 from ._pipeline import PipelineLogic
 from ._ports import PortDrivers
@@ -167,7 +168,11 @@ class KernelComponent(wiring.Component):
 
     def _action(self, m: Module, action: object, regs, ports, datapath: Datapath) -> None:
         if isinstance(action, SetReg):
-            m.d.sync += regs[action.sym].eq(datapath(action.value))
+            if action.plan is not None:  # a multiply: DSP blocks or logic (lowering/_dsp.py)
+                value = planned_product(datapath, action.value, action.plan)
+            else:
+                value = datapath(action.value)
+            m.d.sync += regs[action.sym].eq(value)
         elif isinstance(action, ReadPort):
             ports[action.buf].read(m, self._drivers, self._state, action, datapath)
         elif isinstance(action, CallStart):

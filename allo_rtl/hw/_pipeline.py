@@ -18,6 +18,8 @@ from .._errors import InternalError
 from ..ir._nodes import Sym
 from ..lowering import Pipeline
 from ._datapath import Datapath, shape_of
+from ._dsp import pipeline_product
+from ._multiply import registered_product
 
 __all__ = ["PipelineLogic"]
 
@@ -163,6 +165,14 @@ class PipelineLogic:
             port = self.p.ports[n] if self.p.ports else 0
             ports.read(m, self.drivers, valid[t], op, dp, port)
             self.chains[op.sym] = {t + op.latency: ports.read_data(m, op.bank, port)}
+        elif op.kind == "mul" and op.plan is not None:  # DSP blocks or logic (lowering/_dsp.py)
+            product = pipeline_product(m, dp, op, f"{self.prefix}{op.sym.name}")
+            self.chains[op.sym] = {t + op.latency: product}
+        elif op.kind == "mul" and op.latency >= 2 and not op.value.type.is_float:
+            a, b = dp(op.value.lhs), dp(op.value.rhs)
+            name = f"{self.prefix}{op.sym.name}"
+            product = registered_product(m, a, b, op.value.type, name, op.latency)
+            self.chains[op.sym] = {t + op.latency: product}
         elif op.kind in ("mul", "reg"):
             value = dp(op.value)
             for stage in range(op.latency):  # a DSP output register, then more if needed

@@ -403,6 +403,8 @@ class Layout:
 
     kinds: tuple[str, ...]
     factors: tuple[int, ...]
+    # where each dimension's partition was asked for (the schedule line), for error messages
+    locs: tuple[Loc | None, ...] = field(default=(), compare=False)
 
     def banks(self, dim: int, extent: int) -> int:
         """How many banks dimension ``dim`` (of ``extent`` indices) is split into."""

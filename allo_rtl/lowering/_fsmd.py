@@ -16,6 +16,7 @@ import numpy as np
 from .._errors import Loc
 from ..ir._nodes import Expr, Layout, Sym
 from ..ir.types import AlloType, ArrayType
+from ._dsp import DspUse, MulPlan
 
 __all__ = [
     "Branch", "CallStart", "Fsmd", "Goto", "Level", "Memory", "PipeOp", "Pipeline", "ReadPort",
@@ -25,10 +26,12 @@ __all__ = [
 
 @dataclass(frozen=True)
 class SetReg:
-    """``sym <= value`` at the end of the cycle."""
+    """``sym <= value`` at the end of the cycle; ``plan`` says how a multiply ``value`` (of
+    two non-constant operands) is built."""
 
     sym: Sym
     value: Expr
+    plan: MulPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,7 @@ class PipeOp:
     loc: Loc | None
     bank: int | None = 0
     latency: int = 1  # cycles from a load or multiply to its value (0: a register bank)
+    plan: MulPlan | None = None  # how a "mul" is built (DSP blocks or logic)
 
 
 @dataclass(frozen=True)
@@ -223,3 +227,4 @@ class Fsmd:
     sequential_loops: tuple[tuple[str, int, int | None], ...] = ()  # name, line, trips
     param_ports: tuple[str, ...] = ()  # port (group) name of each parameter, in order
     result_ports: tuple[str, ...] = ()  # port (group) name of each returned value, in order
+    dsp: DspUse | None = None  # the DSP blocks of the design (top kernel only)

@@ -42,7 +42,9 @@ from ..ir._nodes import (
 from ..ir._visitor import StmtVisitor
 from ..ir.types import AlloType, ArrayType, UInt, index
 from ._banks import Residues, static_bank
+from ._budget import plan_design
 from ._calls import returned_params, unalias
+from ._dsp import check_budget
 from ._fsmd import (
     Branch,
     CallStart,
@@ -548,7 +550,17 @@ def _lower_one(fn: Function, module: Module, cache: dict[str, Fsmd]) -> Fsmd:
     )
 
 
-def lower(module: Module, model: TargetModel | None = None) -> Fsmd:
+def lower(module: Module, model: TargetModel | None = None, dsp_budget: int | None = None) -> Fsmd:
     """Lower the top kernel of ``module`` (and, as sub-FSMDs, the kernels it calls) for the
-    target ``model`` (default: the generic family at 100 MHz)."""
-    return _lower_function(module.top_func, module, {None: model or target_model()})
+    target ``model`` (default: the generic family at 100 MHz). Multiplies use at most
+    ``dsp_budget`` DSP blocks (``None``: no limit); the others are built from logic, with a
+    :class:`ScheduleWarning` (``_budget.py`` gives the rule)."""
+    model = model or target_model()
+    check_budget(dsp_budget)
+    fsmd = _lower_function(module.top_func, module, {None: model})
+    fsmd, grown, warning = plan_design(fsmd, model, dsp_budget)
+    if warning is not None:
+        warn_user(warning, ScheduleWarning)
+    for p in grown:
+        warn_user(_ii_warning(p), ScheduleWarning)
+    return fsmd

@@ -10,6 +10,7 @@ distance ``d`` need ``load_time + d * II >= store_time + 1``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from .._errors import InternalError
@@ -18,7 +19,7 @@ from ..ir._nodes import Const, Expr, For, Sym, Var, walk
 from ..ir._rewrite import shape_key
 from ._fsmd import Level, Pipeline, PipeOp
 
-__all__ = ["modulo_schedule"]
+__all__ = ["modulo_schedule", "reschedule"]
 
 _MAX_II = 256
 
@@ -229,6 +230,33 @@ def _res_mii(
     return mii, reasons
 
 
+def _search(
+    ops: list[PipeOp],
+    levels: tuple[Level, ...],
+    requested: int,
+    banks: dict[Sym, int],
+    dual: frozenset[Sym],
+    loc: Any,
+) -> tuple[_Schedule, int, tuple[str, ...]]:
+    """The schedule at the smallest feasible II >= ``requested``, its II and the reasons
+    smaller IIs failed."""
+    res, res_reasons = _res_mii(ops, banks, dual)
+    reasons: list[str] = []
+    if res > requested:
+        reasons += res_reasons
+    for ii in range(max(requested, res), _MAX_II + 1):
+        sched = _Schedule(ops, levels, ii, banks, dual)
+        problems = sched.solve()
+        if not problems:
+            return sched, ii, tuple(reasons)
+        reasons += [f"II={ii}: {p}" for p in problems]
+    raise InternalError(f"no II up to {_MAX_II} satisfies the dependences", loc)
+
+
+def _depth(sched: _Schedule) -> int:
+    return max([1, *(t + 1 for t in sched.times)])
+
+
 def modulo_schedule(
     ops: list[PipeOp],
     levels: list[Level],
@@ -239,19 +267,20 @@ def modulo_schedule(
 ) -> Pipeline:
     """The schedule with the smallest feasible II >= ``requested``; arrays in ``dual`` are
     true dual-port memories (two read-write ports per bank)."""
-    res, res_reasons = _res_mii(ops, banks, dual)
-    reasons: list[str] = []
-    if res > requested:
-        reasons += res_reasons
-    for ii in range(max(requested, res), _MAX_II + 1):
-        sched = _Schedule(ops, tuple(levels), ii, banks, dual)
-        problems = sched.solve()
-        if not problems:
-            depth = max([1, *(t + 1 for t in sched.times)])
-            return Pipeline(
-                f"{loop.band}.{loop.name}", tuple(levels), tuple(ops), tuple(sched.times), ii,
-                requested, depth, tuple(reasons), loop.loc, tuple(sched.port_of),
-                bool(dict(loop.attrs).get("generated")),
-            )  # fmt: skip
-        reasons += [f"II={ii}: {p}" for p in problems]
-    raise InternalError(f"no II up to {_MAX_II} satisfies the dependences", loop.loc)
+    sched, ii, reasons = _search(ops, tuple(levels), requested, banks, dual, loop.loc)
+    return Pipeline(
+        f"{loop.band}.{loop.name}", tuple(levels), tuple(ops), tuple(sched.times), ii,
+        requested, _depth(sched), reasons, loop.loc, tuple(sched.port_of),
+        bool(dict(loop.attrs).get("generated")),
+    )  # fmt: skip
+
+
+def reschedule(
+    p: Pipeline, ops: list[PipeOp], banks: dict[Sym, int], dual: frozenset[Sym] = frozenset()
+) -> Pipeline:
+    """``p`` scheduled again with changed operations (a multiply's latency)."""
+    sched, ii, reasons = _search(ops, p.levels, p.requested_ii, banks, dual, p.loc)
+    return replace(
+        p, ops=tuple(ops), times=tuple(sched.times), ii=ii, depth=_depth(sched),
+        reasons=reasons, ports=tuple(sched.port_of),
+    )  # fmt: skip

@@ -27,6 +27,7 @@ from ..ir._nodes import (
     Alloc,
     Assign,
     Binary,
+    Cast,
     Const,
     Decl,
     Expr,
@@ -96,6 +97,8 @@ class _Builder:
             return self.env.get(e.sym, e)
         if isinstance(e, Load):
             return self.load(e)
+        if _wraps_product(e):  # int32(c + a * b): only the low 32 bits of a * b are needed
+            e = _narrow(e.operand, e.type)  # type: ignore[attr-defined]
         changes: dict[str, Any] = {}
         for f in fields(e):  # type: ignore[arg-type]
             child = getattr(e, f.name)
@@ -108,22 +111,49 @@ class _Builder:
         if value is not None:  # folded, so that equal addresses compare equal
             return Const(value, e.type, e.loc)
         if isinstance(e, Binary) and e.op == "mul" and not _const(e.lhs) and not _const(e.rhs):
+            if self.model is not None and self.model.registered_mul_operands:
+                e = replace(e, lhs=self.registered(e.lhs), rhs=self.registered(e.rhs))
             return self.timed("mul", e, None, (), None)
         return self.within_clock(e)
 
     def within_clock(self, e: Expr) -> Expr:
         """``e``, with pipeline registers on its operands when its estimated delay would
-        exceed the clock budget."""
+        exceed the clock budget. Operands that read a register carried from the previous
+        iteration (``acc`` in ``acc + x``) are not registered whole, which would lengthen the
+        recurrence; the registers go on their parts that do not read it (the guard ``k == 0``
+        of ``select(k == 0, 0, acc)``)."""
         if self.model is None or self.in_index:
             return e
         if self.model.delay(e, self.delays) <= self.model.budget_ns:
             return e
+        return self.cut(e)
+
+    def cut(self, e: Expr) -> Expr:
         changes: dict[str, Any] = {}
         for f in fields(e):  # type: ignore[arg-type]
             child = getattr(e, f.name)
             if isinstance(child, EXPR_TYPES) and not isinstance(child, (Const, Var)):
-                changes[f.name] = self.timed("reg", child, None, (), None)
+                carried = self.carried(child)
+                changes[f.name] = (
+                    self.cut(child) if carried else self.timed("reg", child, None, (), None)
+                )
         return replace(e, **changes) if changes else e
+
+    def carried(self, e: Expr) -> bool:
+        """``e`` reads a scalar register of the loop (not a value of this iteration)."""
+        counters = {lv.var for lv in self.levels}
+        return any(
+            isinstance(n, Var) and n.sym not in self.temps and n.sym not in counters
+            for n in walk(e)
+        )
+
+    def registered(self, e: Expr) -> Expr:
+        """``e`` from a register: itself if it has no logic delay, else a pipeline register."""
+        if self.in_index or self.model.delay(e, self.delays) == 0:
+            return e
+        if isinstance(e, Cast) and e.type.bits >= e.operand.type.bits:
+            return replace(e, operand=self.registered(e.operand))  # register the narrow value
+        return self.timed("reg", e, None, (), None)
 
     def index(self, indices: tuple[Expr, ...]) -> tuple[Expr, ...]:
         outer, self.in_index = self.in_index, True
@@ -179,7 +209,7 @@ class _Builder:
             bits = max(e.lhs.type.bits, e.rhs.type.bits)  # type: ignore[attr-defined]
             latency = self.model.mul_latency(bits)
         if kind == "load" and latency and self.model is not None:
-            self.delays[sym] = self.model.lut_ns  # block RAM clock-to-output
+            self.delays[sym] = self.model.bram_ns  # block RAM clock-to-output
         op = PipeOp(kind, sym, buf, idx, value, guard, e.type, self.pin, e.loc, bank, latency)
         self.ops.append(op)
         self.temps[sym] = op
@@ -292,3 +322,40 @@ def build_pipeline(
     banks = {sym: mem.banks for sym, mem in memories.items()}
     dual = frozenset(sym for sym, mem in memories.items() if mem.dual)
     return modulo_schedule(b.ops, levels, requested, inner, banks, dual)
+
+
+def _plain(t: Any) -> bool:
+    return not t.is_float and not t.fracs
+
+
+def _has_product(e: Expr) -> bool:
+    if isinstance(e, Cast):
+        return _has_product(e.operand)
+    if not isinstance(e, Binary) or e.op not in ("add", "sub", "mul"):
+        return False
+    if e.op == "mul" and not _const(e.lhs) and not _const(e.rhs):
+        return True
+    return _has_product(e.lhs) or _has_product(e.rhs)
+
+
+def _wraps_product(e: Expr) -> bool:
+    """``e`` narrows an integer sum or product of products (``int32(c + a * b)``)."""
+    return (
+        isinstance(e, Cast)
+        and _plain(e.type)
+        and _plain(e.operand.type)
+        and e.type.bits < e.operand.type.bits
+        and _has_product(e.operand)
+    )
+
+
+def _narrow(e: Expr, t: Any) -> Expr:
+    """``e`` computed modulo ``2**t.bits`` as type ``t``: the low bits of sums, differences and
+    products depend only on the low bits of their operands."""
+    if isinstance(e, Binary) and e.op in ("add", "sub", "mul") and _plain(e.type):
+        return replace(e, lhs=_narrow(e.lhs, t), rhs=_narrow(e.rhs, t), type=t)
+    if isinstance(e, Cast) and _plain(e.operand.type) and e.operand.type.bits >= t.bits:
+        return _narrow(e.operand, t)
+    if e.type == t:
+        return e
+    return Cast(e, t, e.loc)

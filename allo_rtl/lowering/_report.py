@@ -1,11 +1,12 @@
 """What the scheduler did, in a form users can act on: per loop its trip count, requested and
 achieved II, pipeline depth and latency (with the reasons a smaller II was infeasible), per
-array its banks, ports and storage."""
+array its banks, ports and storage, and the DSP blocks the multiplies use against the budget."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ._dsp import DspUse
 from ._fsmd import Fsmd, Memory, Pipeline
 
 __all__ = ["ArrayReport", "LoopReport", "Report", "build_report"]
@@ -38,12 +39,14 @@ class ArrayReport:
 
 @dataclass
 class Report:
-    """``str(report)`` is a table; ``cycles`` is the last simulated call's (or ``None``)."""
+    """``str(report)`` is a table; ``cycles`` is the last simulated call's (or ``None``);
+    ``dsp``: DSP blocks used of the budget, and the multiplies built from logic."""
 
     kernel: str
     loops: list[LoopReport] = field(default_factory=list)
     arrays: list[ArrayReport] = field(default_factory=list)
     cycles: int | None = None
+    dsp: DspUse | None = None
 
     def __str__(self) -> str:
         lines = [f"kernel {self.kernel}"]
@@ -67,6 +70,8 @@ class Report:
             lines.append(
                 f"  {a.name:<16}{shape:>10}  banks {a.banks:<4} {a.ports:<28}  {a.storage}"
             )
+        if self.dsp is not None and (self.dsp.multiplies or self.dsp.budget is not None):
+            lines.append(f"DSP blocks: {self.dsp}")
         lines.append(f"cycles of the last call: {self.cycles if self.cycles is not None else '-'}")
         return "\n".join(lines)
 
@@ -95,7 +100,7 @@ def _array_report(mem: Memory) -> ArrayReport:
 
 def build_report(fsmd: Fsmd) -> Report:
     """The report of a lowered kernel (the top one; called kernels have their own)."""
-    report = Report(fsmd.name)
+    report = Report(fsmd.name, dsp=fsmd.dsp)
     for p in fsmd.pipelines:
         report.loops.append(_pipeline_report(p))
     for name, line, trips in fsmd.sequential_loops:

@@ -5,16 +5,28 @@ family's fabric (a LUT level, a carry chain of the operand width); the pipeline 
 operators in one cycle only while the estimated path stays within the clock period (minus a
 margin for routing and register setup), and inserts a pipeline register where it would not.
 Multiplies run on DSP blocks with a registered output (one cycle); on ``ice40`` and ``ecp5`` two
-cycles when the operands are wider than one DSP block and partial products must be added (the
-``generic`` family keeps one). Index arithmetic is not cut: addresses stay combinational.
+cycles when the operands are wider than one DSP block: the partial products of 16-bit pieces
+are registered, then added (the ``generic`` family keeps one). On the real families a
+multiply's operands are registered first unless they come straight from registers (the DSP's
+input register), because block RAM read data arrive late in the cycle (its clock-to-output
+time, ``bram_ns``). Index arithmetic is not cut: addresses stay combinational. A multiply
+left without DSP blocks by the ``dsp_budget`` is an adder tree of partial products: a LUT,
+then per level a carry chain and three LUT delays (routing, calibrated with nextpnr), with
+registers between levels where the clock needs them (``_dsp.logic_cuts``); its latency is
+those registers and the output register.
 
-=========  ==========  ===============  ======================  =================
-family     LUT (ns)    carry (ns/bit)   DSP operand width       default clock
-=========  ==========  ===============  ======================  =================
-generic    0.5         0.03             18                      100 MHz
-ice40      1.2         0.10             16 (SB_MAC16)           48 MHz
-ecp5       0.6         0.04             18 (MULT18X18D)         100 MHz
-=========  ==========  ===============  ======================  =================
+=========  ========  ==============  ===========  ====================  =============
+family     LUT (ns)  carry (ns/bit)  BRAM (ns)    DSP operand width     default clock
+=========  ========  ==============  ===========  ====================  =============
+generic    0.5       0.03            0.5          18                    100 MHz
+ice40      3.0       0.30            2.5          16 (SB_MAC16)         48 MHz
+ecp5       0.6       0.04            5.0          18 (MULT18X18D)       100 MHz
+=========  ========  ==============  ===========  ====================  =============
+
+The BRAM figures are nextpnr's clock-to-output of an unregistered SB_RAM40_4K / DP16KD port.
+The iCE40 LUT figure includes its typical routing (nextpnr: 0.6-1.3 ns logic plus 1.8-3.4 ns
+routing per level on the UP5K) and the carry figure is nextpnr's 0.28 ns per bit plus routing
+between carry columns; they were fitted to the critical paths of pipelined GEMM kernels.
 """
 
 from __future__ import annotations
@@ -39,13 +51,14 @@ from ..ir._nodes import (
     children,
 )
 
-__all__ = ["TargetModel", "target_model"]
+__all__ = ["MUL_TILE", "TargetModel", "target_model"]
 
-_FAMILIES = {
-    "generic": (0.5, 0.03, 18, 100.0),
-    "ice40": (1.2, 0.10, 16, 48.0),
-    "ecp5": (0.6, 0.04, 18, 100.0),
+_FAMILIES = {  # LUT, carry per bit, DSP width, default clock, block RAM clock-to-output
+    "generic": (0.5, 0.03, 18, 100.0, 0.5),
+    "ice40": (3.0, 0.30, 16, 48.0, 2.5),
+    "ecp5": (0.6, 0.04, 18, 100.0, 5.0),
 }
+MUL_TILE = 16  # bits of the pieces a wide multiply is split into (one DSP block each)
 _MARGIN = 0.7  # share of the period the estimated logic may use (routing, setup, clock skew)
 
 
@@ -58,6 +71,12 @@ class TargetModel:
     lut_ns: float
     carry_ns: float
     dsp_width: int
+    bram_ns: float = 0.5
+
+    @property
+    def registered_mul_operands(self) -> bool:
+        """Multiplies take their operands from registers (the DSP input register)."""
+        return self.family != "generic"
 
     @property
     def dual_port_bram(self) -> bool:
@@ -89,6 +108,8 @@ class TargetModel:
         # IR types widen exactly (a sum of two int32 is 33 bits); yosys trims the unused
         # bits, so no path is modelled wider than 32
         width = min(32, bits.bits if bits is not None else 32)
+        if isinstance(e, Binary) and e.op in ("lt", "le", "gt", "ge", "eq", "ne"):
+            width = min(32, max(e.lhs.type.bits, e.rhs.type.bits))  # the compared operands
         if isinstance(e, (Cast, BitSlice, BitReverse)):
             return 0.0
         if isinstance(e, Binary):
@@ -117,8 +138,8 @@ def target_model(family: str = "generic", clock_mhz: float | None = None) -> Tar
     (default: the family's usual clock)."""
     if family not in _FAMILIES:
         raise BuildError(f"unknown target family {family!r}; families: {', '.join(_FAMILIES)}")
-    lut, carry, dsp, default = _FAMILIES[family]
+    lut, carry, dsp, default, bram = _FAMILIES[family]
     clock = default if clock_mhz is None else float(clock_mhz)
     if not clock > 0:
         raise BuildError(f"clock_mhz must be a positive number of MHz, not {clock_mhz!r}")
-    return TargetModel(family, clock, lut, carry, dsp)
+    return TargetModel(family, clock, lut, carry, dsp, bram)
