@@ -65,14 +65,19 @@ def read_yosys_stat(path: Path, family: str) -> dict[str, int]:
 
 def read_nextpnr(path: Path, family: str) -> tuple[dict[str, Usage], dict[str, float]]:
     """Utilisation (``logic``, ``brams``, ``dsps``) and achieved Fmax per clock (MHz) from
-    nextpnr's ``--report`` JSON."""
+    nextpnr's ``--report`` JSON (without the pseudo clock of DSP blocks whose clock input is
+    tied low)."""
     data = json.loads(Path(path).read_text())
     util = data.get("utilization", {})
     usage = {}
     for name, key in zip(("logic", "brams", "dsps"), _NEXTPNR_KEYS[family]):
         entry = util.get(key, {"used": 0, "available": 0})
         usage[name] = Usage(int(entry["used"]), int(entry["available"]))
-    fmax = {clock: float(v["achieved"]) for clock, v in data.get("fmax", {}).items()}
+    fmax = {
+        clock: float(v["achieved"])
+        for clock, v in data.get("fmax", {}).items()
+        if "PACKER_GND" not in clock  # a DSP block's unused clock pin, tied low
+    }
     return usage, fmax
 
 

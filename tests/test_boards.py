@@ -151,7 +151,10 @@ def test_read_reports(tmp_path):
             "ICESTORM_RAM": {"used": 2, "available": 30},
             "ICESTORM_DSP": {"used": 3, "available": 8},
         },
-        "fmax": {"cd_sync.clk": {"achieved": 41.5, "constraint": 40.0}},
+        "fmax": {
+            "cd_sync.clk": {"achieved": 41.5, "constraint": 40.0},
+            "$PACKER_GND_NET_$glb_clk": {"achieved": 307.0, "constraint": 12.0},
+        },
     }
     (tmp_path / "pnr.json").write_text(json.dumps(pnr))
     usage, fmax = read_nextpnr(tmp_path / "pnr.json", "ice40")

@@ -3,7 +3,9 @@
 Every driver comes with a condition (a controller state, or a pipeline stage being valid);
 conditions of one port never hold in the same cycle. Enables are the OR of the conditions.
 Addresses and write data need no value when the port is idle, so the last driver is the default
-and only the others are multiplexed: one port with one driver has no multiplexer at all.
+and only the others are multiplexed: one port with one driver has no multiplexer at all. The
+multiplexer is an AND-OR of the (exclusive) conditions, reduced in a balanced tree, so its
+depth grows with the logarithm of the number of drivers, not linearly like an if/elif chain.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from amaranth.hdl import Module, Value
+from amaranth.hdl import Module, Mux, Signal, Value
 
 __all__ = ["PortDrivers"]
 
@@ -37,16 +39,30 @@ class PortDrivers:
     def emit(self, m: Module, resolve: Callable[[Any], Value]) -> None:
         """Add the assignments; ``resolve`` turns a condition into a 1-bit value."""
         for sig, items in self._values.values():
-            m.d.comb += sig.eq(items[-1][1])
-            for n, (cond, value) in enumerate(items[:-1]):
-                with m.If(resolve(cond)) if n == 0 else m.Elif(resolve(cond)):
-                    m.d.comb += sig.eq(value)
+            if len(items) == 1:
+                m.d.comb += sig.eq(items[0][1])
+                continue
+            terms, conds = [], []
+            for cond, value in items[:-1]:
+                term = Signal(len(sig), name=f"{_name(sig)}_d{len(terms)}")
+                m.d.comb += term.eq(Mux(resolve(cond), value, 0))  # extended like `value`
+                terms.append(term)
+                conds.append(resolve(cond))
+            m.d.comb += sig.eq(Mux(_tree(conds), _tree(terms), items[-1][1]))
         for sig, items in self._enables.values():
-            terms = [resolve(cond) & value for cond, value in items]
-            while len(terms) > 1:  # a balanced tree, not a long chain
-                pairs = zip(terms[0::2], terms[1::2])
-                terms = [a | b for a, b in pairs] + ([terms[-1]] if len(terms) % 2 else [])
-            m.d.comb += sig.eq(terms[0])
+            m.d.comb += sig.eq(_tree([resolve(cond) & value for cond, value in items]))
         for sig, cond, value in self._syncs:
             with m.If(resolve(cond)):
                 m.d.sync += sig.eq(value)
+
+
+def _tree(terms: list[Value]) -> Value:
+    """The OR of ``terms`` as a balanced tree, not a long chain."""
+    while len(terms) > 1:
+        pairs = zip(terms[0::2], terms[1::2])
+        terms = [a | b for a, b in pairs] + ([terms[-1]] if len(terms) % 2 else [])
+    return terms[0]
+
+
+def _name(sig: Value) -> str:
+    return getattr(sig, "name", None) or "port"

@@ -155,17 +155,19 @@ class Shell(wiring.Component):
     def elaborate(self, platform: object) -> Module:
         m = Module()
         k = m.submodules.kernel = self.kernel
-        start, done_flag, running = Signal(), Signal(), Signal()
+        start, done_flag = Signal(), Signal()
+        # `running` is a register equal to `start | busy` (the kernel owns the memories from its
+        # start pulse to its done pulse), so the memory multiplexers have a registered select
+        running = Signal()
         busy, done = kernel_port(k, "busy"), kernel_port(k, "done")
         m.d.comb += [
-            running.eq(start | busy),
             kernel_port(k, "start").eq(start),
             self.busy.eq(running),
             self.done.eq(done_flag),
         ]
         go = self.bus_we & (self.bus_addr == CONTROL) & self.bus_wdata[0] & ~running
         cycles = Signal(self.address_map["word_bits"])
-        m.d.sync += start.eq(go)
+        m.d.sync += [start.eq(go), running.eq(go | (running & ~done))]
         with m.If(busy):
             m.d.sync += cycles.eq(cycles + 1)
         with m.If(done):

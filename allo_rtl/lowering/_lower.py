@@ -62,7 +62,7 @@ from ._fsmd import (
 from ._pipeline import build_pipeline, pipeline_nest
 from ._prepare import fill, prepare
 from ._promote import promote_nest
-from ._timing import TargetModel, target_model
+from ._timing import TargetModel, cut_points, target_model
 from ._unroll import expand_unrolls
 
 __all__ = ["lower"]
@@ -89,17 +89,18 @@ def _timed(node: Any) -> bool:
 
 
 def _operands(node: Any) -> tuple[Expr, ...]:
-    return node.indices if isinstance(node, Load) else (node.lhs, node.rhs)
+    return node.indices if isinstance(node, Load) else tuple(children(node))
 
 
-def _timed_postorder(exprs: list[Expr] | tuple[Expr, ...]) -> list[Any]:
-    """Distinct timed operations of ``exprs``, each after the ones in its operands."""
+def _timed_postorder(exprs: list[Expr] | tuple[Expr, ...], cuts: set) -> list[Any]:
+    """Distinct timed operations of ``exprs`` (and the registered ``cuts``), each after the
+    ones in its operands."""
     out: list[Any] = []
 
     def visit(node: Any) -> None:
         for child in children(node):
             visit(child)
-        if _timed(node) and node not in out:
+        if (_timed(node) or node in cuts) and node not in out:
             out.append(node)
 
     for e in exprs:
@@ -107,12 +108,14 @@ def _timed_postorder(exprs: list[Expr] | tuple[Expr, ...]) -> list[Any]:
     return out
 
 
-def _top_timed(exprs: list[Expr] | tuple[Expr, ...]) -> list[Any]:
+def _top_timed(
+    exprs: list[Expr] | tuple[Expr, ...], cuts: frozenset | set = frozenset()
+) -> list[Any]:
     """Timed operations of ``exprs`` that are not inside another timed operation."""
     out: list[Any] = []
 
     def visit(node: Any) -> None:
-        if _timed(node):
+        if _timed(node) or node in cuts:
             if node not in out:
                 out.append(node)
             return
@@ -122,6 +125,24 @@ def _top_timed(exprs: list[Expr] | tuple[Expr, ...]) -> list[Any]:
     for e in exprs:
         visit(e)
     return out
+
+
+def _temp_name(op: Any) -> str:
+    if isinstance(op, Load):
+        return f"{op.buf.name}_rd"
+    return "product" if _timed(op) else "stage"
+
+
+def _substitute_operands(op: Expr, temps: dict[Any, Sym]) -> Expr:
+    """``op`` with its operands (not itself) over the temporaries."""
+    changes: dict[str, Any] = {}
+    for f in fields(op):
+        value = getattr(op, f.name)
+        if isinstance(value, EXPR_TYPES):
+            changes[f.name] = _substitute(value, temps)
+        elif isinstance(value, tuple) and value and isinstance(value[0], EXPR_TYPES):
+            changes[f.name] = tuple(_substitute(v, temps) for v in value)
+    return replace(op, **changes) if changes else op
 
 
 def _substitute(expr: Expr, temps: dict[Any, Sym]) -> Expr:
@@ -176,12 +197,13 @@ class _Lowering(StmtVisitor):
         """List-schedule the timed operations of ``exprs`` (loads: one read per port and
         cycle, data the next cycle; multiplies: result registered); return the cycles and
         ``exprs`` rewritten over the temporaries that hold those results."""
-        ops = _timed_postorder(exprs)
+        cuts = cut_points(exprs, self.model)
+        ops = _timed_postorder(exprs, cuts)
         issue: dict[Any, int] = {}
         ready: dict[Any, int] = {}
         busy: set[tuple[Sym, int, int]] = set()
         for op in ops:
-            cycle = max((ready[d] for d in _top_timed(_operands(op))), default=0)
+            cycle = max((ready[d] for d in _top_timed(_operands(op), cuts)), default=0)
             while isinstance(op, Load) and not busy.isdisjoint(self.ports(op, cycle)):
                 cycle += 1
             if isinstance(op, Load):
@@ -190,12 +212,12 @@ class _Lowering(StmtVisitor):
         final = max(ready.values(), default=0)
         needed: dict[Any, set[int]] = {op: set() for op in ops}
         for op in ops:
-            for dep in _top_timed(_operands(op)):
+            for dep in _top_timed(_operands(op), cuts):
                 needed[dep].add(issue[op])
-        for op in _top_timed(exprs):
+        for op in _top_timed(exprs, cuts):
             needed[op].add(final)
         for op in ops:  # issue loads as late as their first use allows (saves a latch)
-            movable = isinstance(op, Load) and not _top_timed(op.indices)
+            movable = isinstance(op, Load) and not _top_timed(op.indices, cuts)
             if movable and min(needed[op]) - 1 > issue[op]:
                 late = min(needed[op]) - 1
                 if busy.isdisjoint(self.ports(op, late)):
@@ -203,7 +225,7 @@ class _Lowering(StmtVisitor):
                     busy |= self.ports(op, late)
                     issue[op], ready[op] = late, late + 1
         cycles = [_Cycle() for _ in range(final + 1)]
-        temps = {op: Sym(f"{op.buf.name}_rd" if isinstance(op, Load) else "product") for op in ops}
+        temps = {op: Sym(_temp_name(op)) for op in ops}
         for op in ops:
             sym = temps[op]
             if isinstance(op, Load):
@@ -213,10 +235,9 @@ class _Lowering(StmtVisitor):
                 if any(c > ready[op] for c in needed[op]):  # keep the data for later cycles
                     self.registers[sym] = op.type
                     cycles[ready[op]].actions.append(SetReg(sym, Var(sym, op.type, op.loc)))
-            else:
+            else:  # a product, or logic registered to meet the clock (cut_points)
                 self.registers[sym] = op.type
-                lhs, rhs = _substitute(op.lhs, temps), _substitute(op.rhs, temps)
-                cycles[issue[op]].actions.append(SetReg(sym, replace(op, lhs=lhs, rhs=rhs)))
+                cycles[issue[op]].actions.append(SetReg(sym, _substitute_operands(op, temps)))
         return cycles, [_substitute(e, temps) for e in exprs]
 
     def bank(self, buf: Sym, indices: tuple[Expr, ...]) -> int | None:

@@ -45,13 +45,14 @@ from ..ir._nodes import (
     Cast,
     Const,
     Expr,
+    Load,
     Select,
     Unary,
     Var,
     children,
 )
 
-__all__ = ["MUL_TILE", "TargetModel", "target_model"]
+__all__ = ["MUL_TILE", "TargetModel", "cut_points", "target_model"]
 
 _FAMILIES = {  # LUT, carry per bit, DSP width, default clock, block RAM clock-to-output
     "generic": (0.5, 0.03, 18, 100.0, 0.5),
@@ -131,6 +132,57 @@ class TargetModel:
         if isinstance(e, (Unary, Select, BitGet, BitSet, BitSliceSet)):
             return self.lut_ns + (self.carry_ns * width if getattr(e, "op", "") == "neg" else 0)
         return self.lut_ns
+
+
+def _product(e: Expr) -> bool:
+    """A multiply of two non-constants: a DSP block with a registered output."""
+    return (
+        isinstance(e, Binary)
+        and e.op == "mul"
+        and not isinstance(e.lhs, Const)
+        and not isinstance(e.rhs, Const)
+    )
+
+
+def _inner(e: Expr) -> Expr | None:
+    """The operand of a multiply to register: ``e`` without widening casts (the DSP planner
+    sees the narrow value), or ``None`` for block RAM data, which are read straight."""
+    while isinstance(e, Cast) and e.type.bits >= e.operand.type.bits:
+        e = e.operand
+    return None if isinstance(e, (Load, Const, Var)) else e
+
+
+def cut_points(exprs: list[Expr] | tuple[Expr, ...], model: TargetModel) -> set[Expr]:
+    """Subexpressions of a sequential statement to register so that no cycle's logic exceeds
+    the clock budget: where an operator's estimated path would be too long, its operands that
+    carry logic are registered (each adds a cycle). Block RAM data arrive ``bram_ns`` into the
+    cycle; multiplies register their result (and, on the real families, take registered
+    operands, except block RAM data). Addresses are not cut, and a single operator longer than the budget (a
+    divider) stays combinational."""
+    cuts: set[Expr] = set()
+
+    def arrival(e: Expr) -> float:
+        if isinstance(e, (Const, Var)):
+            return 0.0
+        if isinstance(e, Load):
+            return model.bram_ns
+        kids = list(children(e))
+        times = [arrival(c) for c in kids]
+        if _product(e):
+            if model.registered_mul_operands:
+                cuts.update(_inner(c) for c, t in zip(kids, times) if t > 0)
+                cuts.discard(None)  # type: ignore[arg-type]
+            return 0.0
+        own = model._own(e)
+        if own + max(times, default=0.0) <= model.budget_ns:
+            return own + max(times, default=0.0)
+        cuts.update(c for c, t in zip(kids, times) if t > 0 and not isinstance(c, Load))
+        late = [t for c, t in zip(kids, times) if isinstance(c, Load)]
+        return own + max(late, default=0.0)
+
+    for e in exprs:
+        arrival(e)
+    return cuts
 
 
 def target_model(family: str = "generic", clock_mhz: float | None = None) -> TargetModel:
