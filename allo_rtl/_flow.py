@@ -254,7 +254,7 @@ def build(
     out = _output_dir(Path(output_dir or f"build/{vd.name}-{b.name}"))
     vd.save(out)
     cycles = _simulated_cycles(vd, schedule, seed, progress) if simulate else None
-    top = BoardTop(b, vd.shell, clock_mhz)
+    top = BoardTop(b, _bridged_shell(vd), clock_mhz)
     synth_opts = "-dsp" if b.family == "ice40" else ""
     plan = b.platform_instance().prepare(
         top, name="top", synth_opts=synth_opts,
@@ -291,6 +291,14 @@ def _simulated_cycles(
     return cycles
 
 
+def _bridged_shell(vd: Any) -> Any:
+    """The design's kernel in a shell whose read data come two cycles after the address (the
+    UART bridge waits for them), so block RAM data reach a register through one LUT."""
+    from .hw._shell import Shell
+
+    return Shell(vd.component, vd.info, vd.address_map["word_bits"], read_latency=2)
+
+
 def _sync_fmax(fmax: dict[str, float]) -> float | None:
     """The achieved Fmax of the kernel clock (the slowest clock of the design)."""
     return min(fmax.values()) if fmax else None
@@ -320,7 +328,7 @@ def synth(
     out = _output_dir(Path(output_dir or f"build/{vd.name}-{dev.name}"))
     impl = out / "impl"
     impl.mkdir(exist_ok=True)
-    top = UartShellTop(vd.shell, divisor=max(4, round(clock * 1e6 / 115_200)))
+    top = UartShellTop(_bridged_shell(vd), divisor=max(4, round(clock * 1e6 / 115_200)))
     (impl / "top.v").write_text(amaranth_verilog.convert(top, name="top"))
     (impl / "top.ys").write_text(_ooc_script(dev.family))
     free = "--pcf-allow-unconstrained" if dev.family == "ice40" else "--lpf-allow-unconstrained"

@@ -23,14 +23,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "examples"))
 
+from gemm import gemm  # noqa: E402
 from pipelined import schedule_gemm16, schedule_gemm16_int8_unrolled  # noqa: E402
 
 import allo_rtl as allo  # noqa: E402
+
+
+def unscheduled_gemm32() -> allo.Schedule:
+    return allo.customize(gemm)
+
 
 ROWS = [  # (name, schedule, board, clock MHz, target Fmax MHz)
     ("int32 GEMM 16^3 pipelined", schedule_gemm16, "ulx3s-85f", 100.0, 100.0),
     ("int32 GEMM 16^3 pipelined", schedule_gemm16, "icebreaker", 40.0, 40.0),
     ("int8 GEMM 16^3 j unrolled 8", schedule_gemm16_int8_unrolled, "icebreaker", 30.0, 30.0),
+    # not a target: compared with the not-pipelined designs quoted in issue 6 (hand-written
+    # Amaranth about 56 MHz on the UP5K, Polyphony 0.3.6 about 38 MHz)
+    ("int32 GEMM 32^3 unscheduled", unscheduled_gemm32, "icebreaker", 40.0, None),
 ]
 
 
@@ -44,11 +53,15 @@ def main() -> int:
                                 simulate=True)  # fmt: skip
         except allo.TimingNotMet as exc:
             report = exc.report
-        ok = report.fmax_mhz is not None and report.fmax_mhz >= target
-        failed += not ok
         print(f"{name} on {board} at {clock:g} MHz ({time.monotonic() - begin:.0f} s)")
-        print(f"  Fmax {report.fmax_mhz:.1f} MHz, target >= {target:g}, ideal {clock:g}: "
-              f"{'OK' if ok else 'MISSED'}")  # fmt: skip
+        if target is None:
+            print(f"  Fmax {report.fmax_mhz:.1f} MHz, no target; Polyphony 0.3.6 about 38 MHz, "
+                  "hand-written Amaranth about 56 MHz")  # fmt: skip
+        else:
+            ok = report.fmax_mhz is not None and report.fmax_mhz >= target
+            failed += not ok
+            print(f"  Fmax {report.fmax_mhz:.1f} MHz, target >= {target:g}, ideal {clock:g}: "
+                  f"{'OK' if ok else 'MISSED'}")  # fmt: skip
         print("\n".join("  " + line for line in str(report).splitlines()[2:]))
     return 1 if failed else 0
 

@@ -41,13 +41,16 @@ def _signed(raw, t):
     return raw - (1 << t.bits) if t.signed and raw >> (t.bits - 1) else raw
 
 
-def run(schedule, *args, max_cycles=200_000, raw=False):
+def run(schedule, *args, max_cycles=200_000, raw=False, model=None):
     """Simulate the kernel; returns (results like the NumPy target, cycles from start to done).
 
     With ``raw=True`` scalar arguments and results are raw bit patterns (Fixed values are
-    not scaled)."""
+    not scaled). ``model`` is the lowering's target model (default: generic, 100 MHz)."""
     _RAW[0] = raw
-    kernel = KernelComponent(lower(schedule.module))
+    # (some tests replace `lower` with a one-argument function of the module)
+    kernel = KernelComponent(
+        lower(schedule.module) if model is None else lower(schedule.module, model)
+    )
     info = kernel.info
     m = Module()
     m.submodules.kernel = kernel

@@ -27,6 +27,7 @@ from intref import BOOL, CMPOPS, INT32, T, literal_type, result_type, unary_type
 
 import allo_rtl as allo
 from allo_rtl.ir import types as at
+from allo_rtl.lowering import target_model
 
 # ALLO_RTL_PROP_SCALE=20 multiplies the number of examples for a deeper (slower) search.
 SCALE = int(os.environ.get("ALLO_RTL_PROP_SCALE", "1"))
@@ -263,14 +264,21 @@ def expr_kernels(draw):
     return src, [ptypes[p] for p in names], rt, raw, [*types.values(), rt]
 
 
+# Target models: the generic one, and real families at clocks where the delay model registers
+# long expressions, registers multiply operands and splits wide multiplies (lowering/_timing.py)
+MODELS = st.sampled_from(
+    [("generic", 100.0), ("ice40", 48.0), ("ice40", 90.0), ("ecp5", 100.0), ("ecp5", 250.0)]
+)
+
+
 @SETTINGS
-@given(case=expr_kernels())
-def test_random_expression_trees(case):
+@given(case=expr_kernels(), target=MODELS)
+def test_random_expression_trees(case, target):
     src, ptypes, rt, raw, types = case
     s = make_schedule(src, types)
-    note(f"raw arguments: {raw}")
+    note(f"raw arguments: {raw}, target {target}")
     want = s.build()(*(fixed_arg(r, t) if t.fixed else r for r, t in zip(raw, ptypes)))
-    got, cycles = run(s, *raw, raw=True)
+    got, cycles = run(s, *raw, raw=True, model=target_model(*target))
     assert cycles > 0
     same_scalar(got, want, rt, f"k{raw}")
 
@@ -514,17 +522,17 @@ def np_array(values: list[int], t: T, shape) -> np.ndarray:
     return out.reshape(shape)
 
 
-def check_loop_kernel(case) -> None:
+def check_loop_kernel(case, target=("generic", 100.0)) -> None:
     src, types, nest, shapes, data, scalars = case
     s = make_schedule(src, types)
     args = [np_array(data[a], t, shapes[a]) for a, t in nest.arrays.items()]
     args += [scalars["n"], scalars["p"]]
     ref_args = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
-    note(f"n = {scalars['n']}, p = {scalars['p']}")
+    note(f"n = {scalars['n']}, p = {scalars['p']}, target {target}")
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)  # the arguments have the declared dtypes
         want = s.build()(*ref_args)
-    got, cycles = run(s, *args, raw=True)
+    got, cycles = run(s, *args, raw=True, model=target_model(*target))
     assert cycles > 0
     same_array(got[0], want[0], nest.result, "returned array R")
     for (name, t), g, w in zip(nest.accs.items(), got[1:], want[1:]):
@@ -534,12 +542,12 @@ def check_loop_kernel(case) -> None:
 
 
 @SETTINGS
-@given(case=loop_kernels(ifs=0))
-def test_random_loop_nests(case):
-    check_loop_kernel(case)
+@given(case=loop_kernels(ifs=0), target=MODELS)
+def test_random_loop_nests(case, target):
+    check_loop_kernel(case, target)
 
 
 @SETTINGS
-@given(case=loop_kernels(ifs=2))
-def test_random_if_else_in_loops(case):
-    check_loop_kernel(case)
+@given(case=loop_kernels(ifs=2), target=MODELS)
+def test_random_if_else_in_loops(case, target):
+    check_loop_kernel(case, target)

@@ -49,9 +49,10 @@ def scale(A: int32[8], k: int32) -> int32:
     return total
 
 
-@pytest.fixture(scope="module")
-def shell():
-    return Shell(*_kernel())
+@pytest.fixture(scope="module", params=[1, 2], ids=["latency1", "latency2"])
+def shell(request):
+    # read latency 2 is the board flow's shell (the bridge waits for the data)
+    return Shell(*_kernel(), read_latency=request.param)
 
 
 def _kernel():
@@ -341,3 +342,8 @@ def test_word_widths(word_bits):
         )
 
     _simulate(top, bench, line)
+
+
+def test_shell_read_latency_is_checked():
+    with pytest.raises(allo.BuildError, match=r"^read_latency must be 1 or 2, not 3$"):
+        Shell(*_kernel(), read_latency=3)

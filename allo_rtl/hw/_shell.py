@@ -129,16 +129,24 @@ class Shell(wiring.Component):
     """``kernel`` with one memory per array argument, control registers and a host bus.
 
     Ports: ``bus_addr``, ``bus_wdata``, ``bus_we`` (in); ``bus_rdata`` (out, the data of the
-    address presented in the previous cycle); ``busy`` (out: the kernel is starting or running)
-    and ``done`` (out: the kernel finished since the last start, a level for LEDs and
+    address presented ``read_latency`` cycles before: 1 by default; 2 registers the read
+    multiplexer's inputs, for bus masters that can wait, like the UART bridge); ``busy`` (out:
+    the kernel is starting or running) and ``done`` (out: the kernel finished since the last start, a level for LEDs and
     interrupts). ``address_map`` is the dict of :func:`address_map`.
     """
 
     def __init__(
-        self, kernel: wiring.Component, info: KernelInfo, word_bits: int | None = None
+        self,
+        kernel: wiring.Component,
+        info: KernelInfo,
+        word_bits: int | None = None,
+        read_latency: int = 1,
     ) -> None:
+        if read_latency not in (1, 2):
+            raise BuildError(f"read_latency must be 1 or 2, not {read_latency!r}")
         self.kernel = kernel
         self.info = info
+        self.read_latency = read_latency
         self.address_map = address_map(info, word_bits)
         bits, abits = self.address_map["word_bits"], self.address_map["addr_bits"]
         super().__init__(
@@ -155,19 +163,17 @@ class Shell(wiring.Component):
     def elaborate(self, platform: object) -> Module:
         m = Module()
         k = m.submodules.kernel = self.kernel
-        start, done_flag = Signal(), Signal()
-        # `running` is a register equal to `start | busy` (the kernel owns the memories from its
-        # start pulse to its done pulse), so the memory multiplexers have a registered select
-        running = Signal()
+        start, done_flag, running = Signal(), Signal(), Signal()
         busy, done = kernel_port(k, "busy"), kernel_port(k, "done")
         m.d.comb += [
+            running.eq(start | busy),
             kernel_port(k, "start").eq(start),
             self.busy.eq(running),
             self.done.eq(done_flag),
         ]
         go = self.bus_we & (self.bus_addr == CONTROL) & self.bus_wdata[0] & ~running
         cycles = Signal(self.address_map["word_bits"])
-        m.d.sync += [start.eq(go), running.eq(go | (running & ~done))]
+        m.d.sync += start.eq(go)
         with m.If(busy):
             m.d.sync += cycles.eq(cycles + 1)
         with m.If(done):
@@ -248,24 +254,29 @@ class Shell(wiring.Component):
     def _read_mux(
         self, m: Module, words: dict[int, Value], arrays: list[tuple[Value, Value]]
     ) -> None:
-        """``bus_rdata``: registers are read into a register, arrays from their read port."""
+        """``bus_rdata``: registers are read into a register (zero when an array is read);
+        arrays from their read port, each gated by a registered one-hot select and OR-ed, so
+        block RAM data pass through as few LUT levels as possible."""
         reg_data = Signal.like(self.bus_rdata, name="reg_rdata")
-        which = Signal(range(len(arrays) + 1), name="rdata_sel")
         with m.Switch(self.bus_addr):
             for addr, value in words.items():
                 with m.Case(addr):
                     m.d.sync += reg_data.eq(value)
             with m.Default():
                 m.d.sync += reg_data.eq(0)
-        m.d.sync += which.eq(0)
-        for i, (selected, _) in enumerate(arrays, start=1):
-            with m.If(selected):
-                m.d.sync += which.eq(i)
-        m.d.comb += self.bus_rdata.eq(reg_data)
-        with m.Switch(which):
-            for i, (_, data) in enumerate(arrays, start=1):
-                with m.Case(i):
-                    m.d.comb += self.bus_rdata.eq(data)
+        terms = [reg_data]
+        for i, (selected, data) in enumerate(arrays):
+            chosen = Signal(name=f"rdata_sel{i}")
+            m.d.sync += chosen.eq(selected)
+            terms.append(Mux(chosen, data, 0))
+        if self.read_latency == 2:  # every term registered: block RAM data -> one LUT -> FF
+            staged = [Signal.like(self.bus_rdata, name=f"rdata_term{i}") for i in range(len(terms))]
+            m.d.sync += [reg.eq(term) for reg, term in zip(staged, terms)]
+            terms = staged
+        total = terms[0]
+        for term in terms[1:]:
+            total = total | term
+        m.d.comb += self.bus_rdata.eq(total)
 
 
 def _or_zero(port: Value | None) -> Value:

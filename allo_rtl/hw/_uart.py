@@ -421,8 +421,13 @@ class UartBridge(wiring.Component):
         m.d.sync += [self.bus_we.eq(r.issued_last), r.step.eq(r.sending & r.lane[-1])]
         with m.If(self.bus_we | r.step):
             m.d.sync += self.bus_addr.eq(self.bus_addr + 1)
-        with m.If(r.lane[0] & ~r.sending):  # until a word's first byte is sent
-            m.d.sync += r.rdata.eq(self.bus_rdata)
+        # bus_rdata goes into a plain register first (no logic between the shell's read
+        # multiplexer and a flip-flop); the word is taken from it until its first byte is sent,
+        # at least a byte time (10 x divisor cycles) after its address went out
+        raw = Signal.like(r.rdata, name="rdata_raw")
+        m.d.sync += raw.eq(self.bus_rdata)
+        with m.If(r.lane[0] & ~r.sending):
+            m.d.sync += r.rdata.eq(raw)
 
     def _answer(self, m: Module, r: _Regs) -> None:
         """The transmitter's slot: each answer state offers its byte when the slot is empty

@@ -149,14 +149,7 @@ def _substitute(expr: Expr, temps: dict[Any, Sym]) -> Expr:
     """``expr`` with every timed operation replaced by (a variable of) its temporary."""
     if expr in temps:
         return Var(temps[expr], expr.type, expr.loc)
-    changes: dict[str, Any] = {}
-    for f in fields(expr):
-        value = getattr(expr, f.name)
-        if isinstance(value, EXPR_TYPES):
-            changes[f.name] = _substitute(value, temps)
-        elif isinstance(value, tuple) and value and isinstance(value[0], EXPR_TYPES):
-            changes[f.name] = tuple(_substitute(v, temps) for v in value)
-    return replace(expr, **changes) if changes else expr
+    return _substitute_operands(expr, temps)
 
 
 class _Lowering(StmtVisitor):
