@@ -20,6 +20,7 @@ from amaranth.back import verilog
 from amaranth_harness import run as run_in_amaranth
 
 import allo_rtl as allo
+from allo_rtl._flow import _bridged_shell
 from allo_rtl._targets import build_design
 from allo_rtl.hw._uart import DEFAULT_TIMEOUT_BYTES, MAX_WORDS, UartShellTop
 from allo_rtl.ir.types import Fixed, int8, int32
@@ -115,7 +116,7 @@ def _run_on_uart(schedule, args, simulator, bridge, **job):
     """Build the UART top of ``schedule``'s kernel with the ``bridge`` options, simulate it
     with the host program on ``args``."""
     design = build_design(schedule)
-    top = UartShellTop(design.shell, DIVISOR, **bridge)
+    top = UartShellTop(_bridged_shell(design), DIVISOR, **bridge)  # the board flow's shell
     text = verilog.convert(top, name=TOP)
     specs = [
         {"array": a.tolist(), "dtype": str(a.dtype)} if isinstance(a, np.ndarray) else {"scalar": a}
