@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import inspect
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -341,12 +342,34 @@ class Schedule:
         )
 
     def build(self, target: str = "numpy", **options: Any) -> Any:
-        """Build the kernel for ``target`` (``"numpy"``: the bit-exact reference)."""
+        """Build the kernel for ``target`` (``"numpy"``: the bit-exact reference). A build
+        error without a kernel location points at this call."""
+        loc = _user_loc()
         if target not in _TARGETS:
             raise BuildError(
-                f"unknown target {target!r}; available targets: {', '.join(sorted(_TARGETS))}"
+                f"unknown target {target!r}; available targets: {', '.join(sorted(_TARGETS))}",
+                loc,
             )
-        return _TARGETS[target](self, **options)
+        builder = _TARGETS[target]
+        _check_options(target, builder, options, loc)
+        try:
+            return builder(self, **options)
+        except BuildError as error:
+            if error.loc is not None or type(error) is not BuildError:
+                raise
+            raise BuildError(error.message, loc, error.hint) from None
+
+
+def _check_options(
+    target: str, builder: Callable[..., Any], options: dict, loc: Loc | None
+) -> None:
+    """``BuildError`` for options the target's builder does not take (its ``options``
+    attribute, else its keyword parameters)."""
+    known = list(getattr(builder, "options", ()) or list(inspect.signature(builder).parameters)[1:])
+    unknown = [k for k in options if k not in known]
+    if unknown:
+        takes = f"its options are {', '.join(known)}" if known else "it takes no options"
+        raise BuildError(f"target {target!r} has no option {unknown[0]!r}; {takes}", loc)
 
 
 def _retarget(arg: Any, old: str, new: str) -> Any:

@@ -50,6 +50,9 @@ def build_design(schedule: Schedule, **options: Any) -> Any:
     return build_verilog(component, component.info, schedule.module, **options)
 
 
+build_design.options = ("word_bits", "emit_src", *_TARGET_OPTIONS)  # type: ignore[attr-defined]
+
+
 def _simulator(name: str) -> Any:
     def build(schedule: Schedule, **options: Any) -> Any:
         """An ``RTLModule``. Options: ``trace``, ``max_cycles``, ``word_bits``, ``family``,
@@ -60,6 +63,7 @@ def _simulator(name: str) -> Any:
         design = build_design(schedule, **target)
         return RTLModule(design, design.info, schedule.module, simulator=name, **options)
 
+    build.options = ("trace", "max_cycles", "word_bits", *_TARGET_OPTIONS)  # type: ignore[attr-defined]
     return build
 
 

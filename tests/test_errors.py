@@ -1214,12 +1214,37 @@ def test_build_unknown_target():
     with pytest.raises(allo.BuildError) as excinfo:
         s.build(target="nope")
     assert isinstance(excinfo.value, allo.AlloRTLError)
-    text = str(excinfo.value)
+    text = excinfo.value.message
     prefix = "unknown target 'nope'; available targets: "
     assert text.startswith(prefix)
     targets = text[len(prefix) :].split(", ")
     assert "numpy" in targets and targets == sorted(targets)
     assert text == prefix + ", ".join(targets)
+    assert str(excinfo.value).startswith(f"{__file__}:")  # the user's build call
+    assert excinfo.value.loc.source_line().strip() == 's.build(target="nope")'
+
+
+def test_build_errors_point_at_the_build_call():
+    s = allo.customize(add_one)
+    with pytest.raises(allo.BuildError) as excinfo:
+        s.build(target="numpy", family="ice40")
+    assert excinfo.value.message == "target 'numpy' has no option 'family'; it takes no options"
+    assert excinfo.value.loc.source_line().strip() == 's.build(target="numpy", family="ice40")'
+    with pytest.raises(allo.BuildError) as excinfo:
+        s.build(target="verilator", bogus=1)
+    assert excinfo.value.message == (
+        "target 'verilator' has no option 'bogus'; its options are trace, max_cycles, "
+        "word_bits, family, clock_mhz, dsp_budget"
+    )
+    with pytest.raises(allo.BuildError) as excinfo:
+        s.build(target="amaranth", family="xc7")  # raised in lowering, located here
+    assert excinfo.value.message == "unknown target family 'xc7'; families: generic, ice40, ecp5"
+    assert (
+        excinfo.value.loc.source_line()
+        .strip()
+        .startswith('s.build(target="amaranth", family="xc7")')
+    )
+    assert excinfo.value.loc.file == __file__
 
 
 # ------------------------------------------------------------------------------------------

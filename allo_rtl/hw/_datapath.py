@@ -82,15 +82,25 @@ class Datapath(ExprVisitor):
         self.lookup = lookup
         self.prefix = prefix
         self.assignments: list = []
+        # a node object reached twice (expressions are DAGs) is compiled once
+        self._memo: dict[int, tuple[ir.Expr, Value]] = {}
 
     def __call__(self, e: ir.Expr) -> Value:
         return self.visit(e)
 
+    def forget(self) -> None:
+        """Drop the compiled nodes (when what ``lookup`` returns changes)."""
+        self._memo.clear()
+
     def visit(self, node: ir.Expr) -> Value:
-        value = super().visit(node)
         if isinstance(node, (ir.Const, ir.Var)):
-            return value
-        return self.wire(value, _NAMES.get(type(node)) or node.op)  # type: ignore[attr-defined]
+            return super().visit(node)
+        known = self._memo.get(id(node))
+        if known is not None and known[0] is node:
+            return known[1]
+        value = self.wire(super().visit(node), _NAMES.get(type(node)) or node.op)  # type: ignore[attr-defined]
+        self._memo[id(node)] = (node, value)
+        return value
 
     def wire(self, value: Value, name: str) -> Value:
         """A signal named ``name`` + a number that carries ``value``."""

@@ -102,6 +102,7 @@ class KernelComponent(wiring.Component):
             for n, state in enumerate(fsmd.states):
                 with m.State(names[n]):
                     bound.clear()
+                    datapath.forget()  # the read data bound below are this state's
                     for temp, buf, bank in state.port_data:
                         bound[temp] = ports[buf].read_data(m, bank)
                     self._state = names[n]

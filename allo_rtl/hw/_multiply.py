@@ -10,7 +10,8 @@ takes three 16x16 products, not four::
     a * b mod 2**32 = a0*b0 + ((a0*b1 + a1*b0) mod 2**16) * 2**16
 
 A piece is taken as unsigned when only its low ``MUL_TILE`` bits matter for the kept bits of
-its product, which keeps every piece within a 16x16 DSP block.
+its product, which keeps every piece within a 16x16 DSP block. The pieces are
+``lowering._dsp.product_pieces``, which the DSP count uses too.
 """
 
 from __future__ import annotations
@@ -18,25 +19,11 @@ from __future__ import annotations
 from amaranth.hdl import Module, Signal, Value
 
 from ..ir.types import AlloType
+from ..lowering._dsp import product_pieces
 from ..lowering._timing import MUL_TILE
 from ._datapath import exact, fit
 
 __all__ = ["registered_product"]
-
-
-def _pieces(v: Value, width: int) -> list[tuple[int, Value, bool]]:
-    """``(shift, piece, is_top)`` of signed ``v``, for the pieces below bit ``width``."""
-    out = []
-    for shift in range(0, min(len(v), width), MUL_TILE):
-        top = shift + MUL_TILE >= len(v)
-        out.append((shift, v[shift : shift + MUL_TILE], top))
-    return out
-
-
-def _piece(piece: Value, top: bool, keep: int) -> Value:
-    """The piece as the product needs it: signed if it is the top piece of a signed value
-    and bits above ``MUL_TILE`` of the product are kept."""
-    return piece.as_signed() if top and keep > MUL_TILE else piece
 
 
 def registered_product(
@@ -45,19 +32,17 @@ def registered_product(
     """``fit(a * b, t)`` after ``latency`` (>= 2) cycles: partial products registered, then
     summed into a register (further cycles add plain registers)."""
     width = t.bits
+    ea, eb = exact(a), exact(b)
     terms = []
-    for sa, pa, top_a in _pieces(exact(a), width):
-        for sb, pb, top_b in _pieces(exact(b), width):
-            shift = sa + sb
-            if shift >= width:
-                continue
-            keep = width - shift
-            product = _piece(pa, top_a, keep) * _piece(pb, top_b, keep)
-            if len(product) > keep:
-                product = product[:keep]
-            reg = Signal(product.shape(), name=f"{name}_pp{len(terms)}")
-            m.d.sync += reg.eq(product)
-            terms.append((shift, reg))
+    for p in product_pieces(len(ea), len(eb), width, MUL_TILE):
+        pa = ea[p.a_shift : p.a_shift + p.a_bits]
+        pb = eb[p.b_shift : p.b_shift + p.b_bits]
+        product = (pa.as_signed() if p.a_signed else pa) * (pb.as_signed() if p.b_signed else pb)
+        if len(product) > p.keep:
+            product = product[: p.keep]
+        reg = Signal(product.shape(), name=f"{name}_pp{len(terms)}")
+        m.d.sync += reg.eq(product)
+        terms.append((p.a_shift + p.b_shift, reg))
     total = sum((exact(reg) << shift for shift, reg in terms), Value.cast(0))
     value = Signal(fit(total, t).shape(), name=f"{name}_r1")
     m.d.sync += value.eq(fit(total, t))

@@ -198,27 +198,50 @@ def _exact(bits: int, signed: bool) -> int:
     return bits if signed else bits + 1
 
 
-def piece_blocks(
-    family: str, a: tuple[int, bool], b: tuple[int, bool], width: int, tile: int = 16
-) -> int:
-    """DSP blocks of a two-cycle multiply (``hw/_multiply.py``): ``tile``-bit pieces of the
-    exact operands ``a`` and ``b`` (bits, signed), one small ``$mul`` per pair of pieces whose
-    weight lies below ``width``; a top piece is signed when more than ``tile`` product bits
-    are kept."""
-    wa, wb = _exact(*a), _exact(*b)
-    total = 0
+@dataclass(frozen=True)
+class Piece:
+    """One partial product of a two-cycle multiply: bits ``[shift, shift + bits)`` of each
+    exact operand (signed when it is the top piece and more than one tile of product bits is
+    kept), and the low ``keep`` bits of their product, weighted ``2**(a_shift + b_shift)``."""
+
+    a_shift: int
+    a_bits: int
+    a_signed: bool
+    b_shift: int
+    b_bits: int
+    b_signed: bool
+    keep: int
+
+
+def product_pieces(wa: int, wb: int, width: int, tile: int = 16) -> list[Piece]:
+    """The partial products of ``a * b mod 2**width`` for exact (signed) operands of ``wa``
+    and ``wb`` bits, split into ``tile``-bit pieces; pairs weighted at or above ``width`` are
+    left out. ``hw/_multiply.py`` builds these; :func:`piece_blocks` counts their blocks."""
+    out = []
     for sa in range(0, min(wa, width), tile):
         for sb in range(0, min(wb, width), tile):
             keep = width - sa - sb
-            if keep <= 0:
-                continue
-            la, lb = min(tile, wa - sa), min(tile, wb - sb)
-            y = min(keep, la + lb)
-            signed_a = sa + tile >= wa and keep > tile
-            signed_b = sb + tile >= wb and keep > tile
-            if signed_a != signed_b:  # the unsigned piece gains a zero bit
-                la, lb = la + (not signed_a), lb + (not signed_b)
-            total += dsp_blocks(family, la, lb, y, signed_a or signed_b)
+            if keep > 0:
+                la, lb = min(tile, wa - sa), min(tile, wb - sb)
+                top_a, top_b = sa + tile >= wa, sb + tile >= wb
+                out.append(
+                    Piece(sa, la, top_a and keep > tile, sb, lb, top_b and keep > tile, keep)
+                )
+    return out
+
+
+def piece_blocks(
+    family: str, a: tuple[int, bool], b: tuple[int, bool], width: int, tile: int = 16
+) -> int:
+    """DSP blocks of a two-cycle multiply (``hw/_multiply.py``) of operands ``a`` and ``b``
+    (bits, signed): one small ``$mul`` per :func:`product_pieces` entry."""
+    total = 0
+    for p in product_pieces(_exact(*a), _exact(*b), width, tile):
+        la, lb = p.a_bits, p.b_bits
+        y = min(p.keep, la + lb)
+        if p.a_signed != p.b_signed:  # the unsigned piece gains a zero bit
+            la, lb = la + (not p.a_signed), lb + (not p.b_signed)
+        total += dsp_blocks(family, la, lb, y, p.a_signed or p.b_signed)
     return total
 
 

@@ -133,10 +133,13 @@ class _Builder:
         for f in fields(e):  # type: ignore[arg-type]
             child = getattr(e, f.name)
             if isinstance(child, EXPR_TYPES) and not isinstance(child, (Const, Var)):
-                carried = self.carried(child)
-                changes[f.name] = (
-                    self.cut(child) if carried else self.timed("reg", child, None, (), None)
-                )
+                # a short recurrence stays in one cycle (only its other parts are registered);
+                # one that is itself too long is registered, and the II grows to fit it
+                short = self.model.delay(child, self.delays) <= self.model.budget_ns
+                if self.carried(child) and short:
+                    changes[f.name] = self.cut(child)
+                else:
+                    changes[f.name] = self.timed("reg", child, None, (), None)
         return replace(e, **changes) if changes else e
 
     def carried(self, e: Expr) -> bool:
