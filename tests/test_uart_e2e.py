@@ -18,12 +18,13 @@ from allo_rtl.boards._host import BoardLink, run_kernel
 from allo_rtl.testbenches._wire import RUN_DIR_ENV
 from amaranth.back import verilog
 from amaranth_harness import run as run_in_amaranth
+from test_uart_protocol import axpy  # the kernel with scalars, Fixed and in-place arrays
 
 import allo_rtl as allo
 from allo_rtl._flow import _bridged_shell
 from allo_rtl._targets import build_design
 from allo_rtl.hw._uart import DEFAULT_TIMEOUT_BYTES, MAX_WORDS, UartShellTop
-from allo_rtl.ir.types import Fixed, int8, int32
+from allo_rtl.ir.types import int32
 from allo_rtl.sim._cache import compiled_simulator, log_tail
 from allo_rtl.sim._tools import find_simulator, runner, tool_environment
 
@@ -163,14 +164,6 @@ def test_gemm_over_uart_matches_numpy(simulator, bridge):
     assert got["status"] == 0b10
     assert got["resent"] == 2  # the corrupted and the truncated frame
     assert got["cycles"] == run_in_amaranth(s, A.copy(), B.copy())[1]
-
-
-def axpy(X: int8[8], Y: Fixed(16, 4)[8], a: Fixed(16, 4)) -> int32:
-    total: int32 = 0
-    for i in range(8):
-        Y[i] = a * X[i] + Y[i]
-        total += X[i] * 3
-    return total
 
 
 def test_scalars_fixed_point_and_in_place_arrays_over_uart():
