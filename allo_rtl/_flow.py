@@ -326,6 +326,7 @@ def synth(
     clock = clock_mhz or {"ice40": 48.0, "ecp5": 100.0}[dev.family]
     vd = build_design(schedule, family=dev.family, clock_mhz=clock, dsp_budget=dev.dsps)
     out = _output_dir(Path(output_dir or f"build/{vd.name}-{dev.name}"))
+    vd.save(out)
     impl = out / "impl"
     impl.mkdir(exist_ok=True)
     top = UartShellTop(_bridged_shell(vd), divisor=max(4, round(clock * 1e6 / 115_200)))

@@ -171,6 +171,7 @@ def test_synth_out_of_context(kernel_file, tmp_path, capsys):
     assert "design vadd on up5k (out of context) (up5k, ice40)" in text
     report = json.loads((out / "report.json").read_text())
     assert report["clock_mhz"] == 24.0 and report["usage"]["dsps"]["used"] == 0
+    assert (out / "vadd_shell.v").is_file() and (out / "impl" / "place-and-route.log").is_file()
 
 
 def test_program_without_a_programmer(tmp_path, monkeypatch):
