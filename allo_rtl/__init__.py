@@ -29,7 +29,7 @@ from ._errors import (
     ScheduleError,
     ScheduleWarning,
 )
-from ._flow import TimingNotMet, build, synth
+from ._flow import TimingNotMet, build, run, synth
 from ._schedule import BufferHandle, LoopHandle, Schedule, customize
 from ._targets import register_builtin_targets
 from .frontend._lang import (
@@ -98,6 +98,7 @@ __all__ = [
     "log10",
     "power",
     "reduction",
+    "run",
     "sin",
     "sqrt",
     "synth",
