@@ -186,3 +186,50 @@ def test_program_without_a_programmer(tmp_path, monkeypatch):
         "hint: install openFPGALoader (apt-get install openfpgaloader), or program the "
         "bitstream yourself and pass --no-program"
     )
+
+
+@pytest.mark.slow
+def test_run_builds_and_talks_to_the_board(kernel_file, tmp_path, monkeypatch):
+    """``allo.run`` end to end with the serial port replaced by a Python model of the bridge
+    and shell (tests/test_uart_protocol.py's FakeBoard) that adds the arrays like the kernel."""
+    import importlib.util
+
+    from allo_rtl.boards import _host
+    from test_uart_protocol import FakeBoard
+
+    import allo_rtl as allo
+    from allo_rtl._targets import build_design
+
+    spec = importlib.util.spec_from_file_location("vadd_kernel", kernel_file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    boards = []
+
+    class Port(FakeBoard):
+        def __init__(self, port):
+            amap = build_design(allo.customize(module.vadd)).address_map  # the board's too
+            base = {n: e["base"] for n, e in amap["arrays"].items()}
+
+            def vadd(memory):
+                for i in range(16):
+                    total = memory[base["A"] + i] + memory[base["B"] + i]
+                    memory[base["result"] + i] = total % 2**32
+
+            super().__init__(_host.Codec(amap["word_bits"]), size=2**amap["addr_bits"],
+                             kernel=vadd)  # fmt: skip
+            boards.append(self)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return None
+
+    monkeypatch.setattr(_host, "SerialTransport", Port)
+    a = np.arange(16, dtype=np.int32) - 5
+    b = np.full(16, 2**31 - 1, dtype=np.int32)
+    outputs, cycles = allo.run(module.vadd, "icebreaker", "/dev/fake", [a, b],
+                               output_dir=tmp_path / "run", program_board=False)  # fmt: skip
+    np.testing.assert_array_equal(outputs["result"], (a.astype(np.int64) + b).astype(np.int32))
+    assert cycles == 42 and len(boards) == 1
+    assert (tmp_path / "run" / "vadd_icebreaker.bin").is_file()
