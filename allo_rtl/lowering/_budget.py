@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .._errors import Loc
-from ..ir._nodes import Binary, BitSlice, Cast, Const, Select, Sym, Unary, Var, children
+from ..ir._nodes import Binary, BitSlice, Cast, Select, Sym, Unary, Var, children
 from ..ir.types import AlloType
 from ._dsp import (
     DSP_BLOCKS,
@@ -51,8 +51,9 @@ from ._fsmd import (
     WritePort,
 )
 from ._modulo import reschedule
+from ._timing import is_product
 
-__all__ = ["budget_warning", "is_product", "need", "plan_design"]
+__all__ = ["budget_warning", "need", "plan_design"]
 
 
 # ------------------------------------------------------------------ demanded bits
@@ -109,16 +110,6 @@ def _close(temps: dict[Sym, Any], out: dict[Sym, int]) -> None:
                 done[sym] = d
                 need(value, d, out)
                 changed = True
-
-
-def is_product(e: Any) -> bool:
-    """A multiply of two non-constant values (a product temporary's value)."""
-    return (
-        isinstance(e, Binary)
-        and e.op == "mul"
-        and not isinstance(e.lhs, Const)
-        and not isinstance(e.rhs, Const)
-    )
 
 
 def _fsm_demands(f: Fsmd, regs: dict[Sym, int], widths: dict[Sym, int]) -> dict[Sym, int]:

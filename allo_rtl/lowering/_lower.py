@@ -62,7 +62,7 @@ from ._fsmd import (
 from ._pipeline import build_pipeline, pipeline_nest
 from ._prepare import fill, prepare
 from ._promote import promote_nest
-from ._timing import TargetModel, cut_points, target_model
+from ._timing import TargetModel, cut_points, is_product, target_model
 from ._unroll import expand_unrolls
 
 __all__ = ["lower"]
@@ -78,14 +78,7 @@ class _Cycle:
 
 def _timed(node: Any) -> bool:
     """Operations that take a cycle: loads (port latency) and multiplies (registered)."""
-    if isinstance(node, Load):
-        return True
-    return (
-        isinstance(node, Binary)
-        and node.op == "mul"
-        and not isinstance(node.lhs, Const)
-        and not isinstance(node.rhs, Const)
-    )
+    return isinstance(node, Load) or is_product(node)
 
 
 def _operands(node: Any) -> tuple[Expr, ...]:

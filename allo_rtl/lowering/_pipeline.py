@@ -46,6 +46,7 @@ from ..ir._rewrite import shape_key
 from ..ir.types import UInt, index
 from ._banks import static_bank
 from ._fsmd import Level, Pipeline, PipeOp
+from ._timing import is_product
 from ._unroll import straight
 
 __all__ = ["build_pipeline", "pipeline_nest"]
@@ -110,7 +111,7 @@ class _Builder:
         value = const_int(e) if not isinstance(e, Const) else None
         if value is not None:  # folded, so that equal addresses compare equal
             return Const(value, e.type, e.loc)
-        if isinstance(e, Binary) and e.op == "mul" and not _const(e.lhs) and not _const(e.rhs):
+        if is_product(e):
             if self.model is not None and self.model.registered_mul_operands:
                 e = replace(e, lhs=self.registered(e.lhs), rhs=self.registered(e.rhs))
             return self.timed("mul", e, None, (), None)

@@ -52,7 +52,7 @@ from ..ir._nodes import (
     children,
 )
 
-__all__ = ["MUL_TILE", "TargetModel", "cut_points", "target_model"]
+__all__ = ["MUL_TILE", "TargetModel", "cut_points", "is_product", "target_model"]
 
 _FAMILIES = {  # LUT, carry per bit, DSP width, default clock, block RAM clock-to-output
     "generic": (0.5, 0.03, 18, 100.0, 0.5),
@@ -134,8 +134,9 @@ class TargetModel:
         return self.lut_ns
 
 
-def _product(e: Expr) -> bool:
-    """A multiply of two non-constants: a DSP block with a registered output."""
+def is_product(e: Expr) -> bool:
+    """A multiply of two non-constant values: a DSP block (or logic) with a registered
+    output, scheduled as a timed operation everywhere."""
     return (
         isinstance(e, Binary)
         and e.op == "mul"
@@ -168,7 +169,7 @@ def cut_points(exprs: list[Expr] | tuple[Expr, ...], model: TargetModel) -> set[
             return model.bram_ns
         kids = list(children(e))
         times = [arrival(c) for c in kids]
-        if _product(e):
+        if is_product(e):
             if model.registered_mul_operands:
                 cuts.update(_inner(c) for c, t in zip(kids, times) if t > 0)
                 cuts.discard(None)  # type: ignore[arg-type]
