@@ -134,10 +134,9 @@ class _Builder:
         for f in fields(e):  # type: ignore[arg-type]
             child = getattr(e, f.name)
             if isinstance(child, EXPR_TYPES) and not isinstance(child, (Const, Var)):
-                # a short recurrence stays in one cycle (only its other parts are registered);
-                # one that is itself too long is registered, and the II grows to fit it
-                short = self.model.delay(child, self.delays) <= self.model.budget_ns
-                if self.carried(child) and short:
+                # a part that reads the carried value stays in the cycle (registering it would
+                # lengthen the recurrence and raise the II); its other parts are registered
+                if self.carried(child):
                     changes[f.name] = self.cut(child)
                 else:
                     changes[f.name] = self.timed("reg", child, None, (), None)
