@@ -23,6 +23,7 @@ from ._flow import (
     build,
     check_rtl,
     compare_results,
+    copy_args,
     random_inputs,
     returns_schedule,
     run,
@@ -92,7 +93,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     reference = getattr(module, "reference", None)
     expected = None
     if reference is not None:
-        expected = reference(*[np.copy(x) if isinstance(x, np.ndarray) else x for x in inputs])
+        expected = reference(*copy_args(inputs))
     failed = False
     for target in args.target or ["numpy"]:
         failed |= not _check_target(s, target, inputs, expected)
@@ -103,7 +104,7 @@ def _check_target(s: Schedule, target: str, inputs: list[Any], expected: Any) ->
     start = time.perf_counter()
     mod = s.build(target=target)
     built = time.perf_counter()
-    copies = [np.copy(x) if isinstance(x, np.ndarray) else x for x in inputs]
+    copies = copy_args(inputs)
     result = mod(*copies)
     ran = time.perf_counter()
     cycles = getattr(mod, "cycles", None)
@@ -193,7 +194,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     s = as_schedule(obj)
     inputs = _inputs(s, args.inputs, args.seed)
     begin = time.monotonic()
-    outputs, cycles = run(obj if not isinstance(obj, Schedule) else s, args.board, args.port,
+    outputs, cycles = run(s, args.board, args.port,
                           inputs, clock_mhz=args.clock_mhz, output_dir=args.output,
                           program_board=not args.no_program, progress=_progress(begin))  # fmt: skip
     print(f"kernel {s.top_func.sym.name} ran {cycles} cycles on {args.board}")

@@ -37,6 +37,7 @@ __all__ = [
     "build",
     "check_rtl",
     "compare_results",
+    "copy_args",
     "program",
     "random_inputs",
     "returns_schedule",
@@ -129,7 +130,8 @@ def compare_results(got: Any, want: Any) -> tuple[bool, str]:
     return True, "bit-exact"
 
 
-def _copies(values: list[Any]) -> list[Any]:
+def copy_args(values: list[Any]) -> list[Any]:
+    """``values`` with every array copied (kernels may write their array arguments)."""
     return [np.copy(v) if isinstance(v, np.ndarray) else v for v in values]
 
 
@@ -139,9 +141,9 @@ def check_rtl(
     """Run the built RTL module ``rtl`` and the NumPy target on ``inputs``; returns (results
     equal, detail, RTL cycles, seconds of the RTL run). Array arguments the kernel writes are
     compared too."""
-    want_args = _copies(inputs)
+    want_args = copy_args(inputs)
     want = schedule.build(target="numpy")(*want_args)
-    got_args = _copies(inputs)
+    got_args = copy_args(inputs)
     begin = time.perf_counter()
     got = rtl(*got_args)
     seconds = time.perf_counter() - begin
@@ -249,12 +251,13 @@ def build(
 
     schedule = as_schedule(design)
     b = get_board(board)
-    frequency = KernelClock(b, clock_mhz).frequency_mhz
+    clock = KernelClock(b, clock_mhz)
+    frequency = clock.frequency_mhz
     vd = build_design(schedule, family=b.family, clock_mhz=frequency, dsp_budget=b.device.dsps)
     out = _output_dir(Path(output_dir or f"build/{vd.name}-{b.name}"))
     vd.save(out)
     cycles = _simulated_cycles(vd, schedule, seed, progress) if simulate else None
-    top = BoardTop(b, _bridged_shell(vd), clock_mhz)
+    top = BoardTop(b, _bridged_shell(vd), clock)
     synth_opts = "-dsp" if b.family == "ice40" else ""
     plan = b.platform_instance().prepare(
         top, name="top", synth_opts=synth_opts,
@@ -320,10 +323,11 @@ def synth(
 
     from .boards import SynthesisReport, get_device
     from .hw._uart import UartShellTop
+    from .lowering import target_model
 
     schedule = as_schedule(design)
     dev = get_device(device)
-    clock = clock_mhz or {"ice40": 48.0, "ecp5": 100.0}[dev.family]
+    clock = clock_mhz or target_model(dev.family).clock_mhz  # the family's usual clock
     vd = build_design(schedule, family=dev.family, clock_mhz=clock, dsp_budget=dev.dsps)
     out = _output_dir(Path(output_dir or f"build/{vd.name}-{dev.name}"))
     vd.save(out)

@@ -37,15 +37,15 @@ def uart_divisor(clock_mhz: float, baud: int) -> int:
 
 
 class BoardTop(Elaboratable):
-    """``shell`` on ``board`` with its kernel clock at ``clock_mhz`` (``None``: the
-    oscillator) and the host link at ``baud``."""
+    """``shell`` on ``board`` with its kernel clock ``clock`` (a :class:`KernelClock` of the
+    board, which the kernel was also scheduled for) and the host link at ``baud``."""
 
     def __init__(
-        self, board: Board, shell: Shell, clock_mhz: float | None, baud: int = DEFAULT_BAUD
+        self, board: Board, shell: Shell, clock: KernelClock, baud: int = DEFAULT_BAUD
     ) -> None:
         self.board = board
         self.shell = shell
-        self.clock = KernelClock(board, clock_mhz)
+        self.clock = clock
         self.baud = baud
         self.divisor = uart_divisor(self.clock.frequency_mhz, baud)
 

@@ -158,8 +158,8 @@ def cut_points(exprs: list[Expr] | tuple[Expr, ...], model: TargetModel) -> set[
     the clock budget: where an operator's estimated path would be too long, its operands that
     carry logic are registered (each adds a cycle). Block RAM data arrive ``bram_ns`` into the
     cycle; multiplies register their result (and, on the real families, take registered
-    operands, except block RAM data). Addresses are not cut, and a single operator longer than the budget (a
-    divider) stays combinational."""
+    operands, except block RAM data). Addresses are not cut, and a single operator longer
+    than the budget (a divider) stays combinational."""
     cuts: set[Expr] = set()
 
     def arrival(e: Expr) -> float:
@@ -171,8 +171,8 @@ def cut_points(exprs: list[Expr] | tuple[Expr, ...], model: TargetModel) -> set[
         times = [arrival(c) for c in kids]
         if is_product(e):
             if model.registered_mul_operands:
-                cuts.update(_inner(c) for c, t in zip(kids, times) if t > 0)
-                cuts.discard(None)  # type: ignore[arg-type]
+                inner = (_inner(c) for c, t in zip(kids, times) if t > 0)
+                cuts.update(x for x in inner if x is not None)
             return 0.0
         own = model._own(e)
         if own + max(times, default=0.0) <= model.budget_ns:
