@@ -22,6 +22,7 @@ __all__ = [
     "ArgumentError",
     "ArgumentTypeError",
     "BuildError",
+    "DeadlockError",
     "InternalError",
     "KernelNameError",
     "KernelSyntaxError",
@@ -121,6 +122,12 @@ class BuildError(AlloRTLError):
 
 class LoweringError(AlloRTLError):
     """A kernel construct the RTL backend cannot lower (yet)."""
+
+
+class DeadlockError(AlloRTLError):
+    """A dataflow design that stopped making progress: every unfinished kernel waits on a
+    stream (NumPy target), or the RTL watchdog expired. The message names the waiting kernels
+    and the full or empty streams."""
 
 
 class ScheduleWarning(UserWarning):

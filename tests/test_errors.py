@@ -952,7 +952,7 @@ def test_with():
         expected(
             "with",
             "with",
-            "`with` is not supported in kernels",
+            "`with` is supported in kernels only for allo.meta_if / meta_elif / meta_else",
             "write the body of the `with` block without it",
         ),
     )

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import allo_rtl as allo
+import allo_rtl.dataflow as df
 import allo_rtl.ir
 from allo_rtl import InternalError
 from allo_rtl._errors import Loc
@@ -46,7 +47,7 @@ from allo_rtl.ir import (
     verify,
     walk,
 )
-from allo_rtl.ir.types import AlloType, Int, UInt, float32, index, int8, int32, uint8
+from allo_rtl.ir.types import AlloType, Int, Stream, UInt, float32, index, int8, int32, uint8
 
 REPO = Path(__file__).resolve().parent.parent
 THIS_FILE = Path(__file__).resolve()
@@ -99,7 +100,22 @@ def scalar_only(a: int8, b: int8) -> (int8, int32):
     return c, d
 
 
-CORPUS = [everything, nest, scalar_only]
+@df.region()
+def streams(A: int32[4], B: int32[4]):
+    pipe: Stream[int32, 2]
+
+    @df.kernel(mapping=[1], args=[A])
+    def producer(a: int32[4]):
+        for i in range(4):
+            pipe.put(a[i])  # noqa: F821 - streams are declared without a value
+
+    @df.kernel(mapping=[1], args=[B])
+    def consumer(b: int32[4]):
+        for i in range(4):
+            b[i] = pipe.get()  # noqa: F821
+
+
+CORPUS = [everything, nest, scalar_only, streams]
 
 
 def _all_nodes():
@@ -206,7 +222,7 @@ def _line(kernel, snippet, occurrence=0):
 
 
 def _span(kernel):
-    lines, first = inspect.getsourcelines(kernel)
+    lines, first = inspect.getsourcelines(getattr(kernel, "fn", kernel))
     return first, first + len(lines) - 1
 
 
@@ -833,6 +849,8 @@ def test_adding_a_node_type_to_nodes_breaks_every_visitor_module(monkeypatch, at
     """Simulate adding a node class to ``_nodes.EXPR_TYPES``/``STMT_TYPES``: the visitor base
     classes pick it up, and every module with a visitor that lacks ``visit_<New>`` fails to
     import, naming the new node."""
+    for modname in _visitor_modules():  # their packages are imported before the patch
+        importlib.import_module(modname)
     monkeypatch.setattr(_nodes, attr, getattr(_nodes, attr) + (new,))
     visitor = _load_fresh("allo_rtl.ir._visitor")
     base = visitor.ExprVisitor if attr == "EXPR_TYPES" else visitor.StmtVisitor

@@ -145,6 +145,10 @@ def consteval(node: ast.AST, env: Env, src: KernelSource, what: str) -> Any:
         return getattr(base, node.attr)
     if isinstance(node, ast.Tuple):
         return tuple(consteval(e, env, src, what) for e in node.elts)
+    if isinstance(node, (ast.List, ast.Set, ast.Compare, ast.BoolOp)) or (
+        isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not)
+    ):
+        return _consteval_logic(node, env, src, what)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         value = consteval(node.operand, env, src, what)
         return -value if isinstance(node.op, ast.USub) else value
@@ -179,6 +183,41 @@ def consteval(node: ast.AST, env: Env, src: KernelSource, what: str) -> Any:
         src.loc(node),
         "use a literal or a module-level constant",
     )
+
+
+_CMPOPS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+}
+
+
+def _consteval_logic(node: ast.AST, env: Env, src: KernelSource, what: str) -> Any:
+    """Lists, sets, comparisons, ``and``/``or``/``not`` (the conditions of ``allo.meta_if``)."""
+    if isinstance(node, ast.List):
+        return [consteval(e, env, src, what) for e in node.elts]
+    if isinstance(node, ast.Set):
+        return {consteval(e, env, src, what) for e in node.elts}
+    if isinstance(node, ast.UnaryOp):
+        return not consteval(node.operand, env, src, what)
+    if isinstance(node, ast.BoolOp):
+        values = (consteval(v, env, src, what) for v in node.values)
+        return all(values) if isinstance(node.op, ast.And) else any(values)
+    left = consteval(node.left, env, src, what)
+    for op, right_node in zip(node.ops, node.comparators):  # node is an ast.Compare
+        right = consteval(right_node, env, src, what)
+        try:
+            if not _CMPOPS[type(op)](left, right):
+                return False
+        except TypeError as exc:
+            raise KernelTypeError(f"cannot evaluate {what}: {exc}", src.loc(node)) from None
+        left = right
+    return True
 
 
 def eval_type(node: ast.AST, env: Env, src: KernelSource, what: str) -> AlloType | ArrayType:

@@ -24,17 +24,20 @@ from ..ir._nodes import (
     BitSlice,
     Cast,
     Const,
+    Decl,
     Expr,
     Load,
     MathCall,
     Select,
     Stmt,
+    StreamGet,
+    StreamPut,
     Sym,
     Unary,
     Var,
 )  # fmt: skip
 from ..ir._typerules import binary_result, common_type, unary_result
-from ..ir.types import AlloType, ArrayType, Float, Int, UInt, float32, float64, int32
+from ..ir.types import AlloType, ArrayType, Float, Int, StreamType, UInt, float32, float64, int32
 from ._env import MISSING, Env, KernelSource, consteval
 
 __all__ = ["Binding", "ExprBuilder", "int_literal_type"]
@@ -425,6 +428,10 @@ class ExprBuilder:
     def call(self, node: ast.Call, names: list[str] | None) -> list[Expr]:
         """Build a call; kernel calls return their result variables (named from ``names``)."""
         func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in ("put", "get"):
+            stream = self.stream_of(func.value)
+            if stream is not None:
+                return self.stream_op(stream, func.attr, node)
         if isinstance(func, ast.Attribute) and func.attr == "reverse" and not node.args:
             base = self.scalar(self.expr(func.value), func.value)
             if not base.type.is_integer_like:
@@ -440,6 +447,8 @@ class ExprBuilder:
             )
         self.check_not_local_attribute(func)
         target, type_args = self.callee(func)
+        if getattr(target, "_allo_region", False):
+            return self.kernel_call(target, type_args, node, names)
         if isinstance(target, pytypes.FunctionType) and target.__module__ != "builtins":
             if getattr(target, "_allo_builtin", None) is None:
                 return self.kernel_call(target, type_args, node, names)
@@ -448,6 +457,32 @@ class ExprBuilder:
                 f"`{ast.unparse(func)}` is not a generic kernel", self.loc(node)
             )
         return [self.builtin_call(target, node)]
+
+    def stream_of(self, node: ast.AST) -> tuple[Sym, StreamType] | None:
+        """The stream ``node`` names (dataflow kernels override this; plain kernels have none)."""
+        return None
+
+    def stream_op(self, stream: tuple[Sym, StreamType], op: str, node: ast.Call) -> list[Expr]:
+        """``s.get()`` (into a fresh local, so a get is always its own statement) or ``s.put(v)``."""
+        sym, t = stream
+        loc = self.loc(node)
+        nargs = 0 if op == "get" else 1
+        if len(node.args) != nargs or node.keywords:
+            form = "s.get()" if op == "get" else "s.put(value)"
+            raise KernelSyntaxError(f"write `{form}`", loc, f"`{op}` takes {nargs} argument(s)")
+        if self.conditional:
+            raise KernelSyntaxError(
+                f"stream `{op}` inside `and`, `or` or a conditional expression is not supported",
+                loc,
+                f"do the `{op}` in its own statement",
+            )
+        if op == "get":
+            tmp = Sym(f"{sym.name.split('[')[0]}_get")
+            self.pending.append(Decl(tmp, t.dtype, StreamGet(sym, t.dtype, loc), loc))
+            return [Var(tmp, t.dtype, loc)]
+        value = self.convert(self.scalar(self.expr(node.args[0]), node.args[0]), t.dtype, node)
+        self.pending.append(StreamPut(sym, value, loc))
+        return []
 
     def callee(self, func: ast.AST) -> tuple[Any, tuple[Any, ...] | None]:
         if isinstance(func, ast.Subscript):

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "Partition", "abs", "cos", "exp", "grid", "log", "log2", "log10", "power", "reduction",
-    "sin", "sqrt", "tan", "tanh",
+    "Partition", "abs", "cos", "exp", "get_pid", "grid", "log", "log2", "log10", "meta_elif",
+    "meta_else", "meta_for", "meta_if", "power", "reduction", "sin", "sqrt", "tan", "tanh",
 ]  # fmt: skip
 
 
@@ -64,6 +64,52 @@ cos = _math("cos", np.cos)
 tan = _math("tan", np.tan)
 tanh = _math("tanh", np.tanh)
 power = _math("power", np.power)
+
+
+class _Meta:
+    """What ``with allo.meta_if(...)`` gives when a kernel runs as plain Python."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+@_builtin("allo.meta_if")
+def meta_if(cond: object) -> _Meta:
+    """``with allo.meta_if(cond):`` keeps its body only if ``cond`` holds at compile time.
+
+    ``cond`` may use constants and the ids of ``df.get_pid()``; ``meta_elif`` and ``meta_else``
+    blocks directly after it complete the chain, so each kernel instance gets only its branch.
+    """
+    return _Meta()
+
+
+@_builtin("allo.meta_elif")
+def meta_elif(cond: object) -> _Meta:
+    """The ``elif`` of :func:`meta_if`."""
+    return _Meta()
+
+
+@_builtin("allo.meta_else")
+def meta_else() -> _Meta:
+    """The ``else`` of :func:`meta_if`."""
+    return _Meta()
+
+
+@_builtin("allo.meta_for")
+def meta_for(*bounds: int) -> range:
+    """``for i in allo.meta_for(N):`` copies its body once per ``i`` at compile time
+    (``range``'s arguments); ``i`` is a constant in each copy."""
+    return range(*bounds)
+
+
+@_builtin("df.get_pid")
+def get_pid() -> Any:
+    """Inside a ``@df.kernel(mapping=[P0, P1])``: this instance's ids, ``i, j = df.get_pid()``
+    (a single id for a one-dimensional mapping), compile-time constants."""
+    raise RuntimeError("df.get_pid() has a value only inside a dataflow kernel being compiled")
 
 
 class Partition(Enum):

@@ -19,6 +19,7 @@ from ._exprs import Binding
 
 __all__ = ["LoopsAndCalls"]
 
+_UNBOUND = object()
 _ITERATORS = {"allo.grid": "grid", "allo.reduction": "reduction"}
 
 
@@ -32,6 +33,8 @@ class LoopsAndCalls:
                 "`for ... else` is not supported", self.else_loc(node), "remove the `else`"
             )
         kind, args = self.loop_iterator(node)
+        if kind == "meta":
+            return self.meta_for(node, args)
         names = self.loop_names(node.target, kind, len(args))
         band = self.band or self.band_name(node, names)
         if kind == "range":
@@ -65,6 +68,8 @@ class LoopsAndCalls:
             if it.keywords or not 1 <= len(it.args) <= 3:
                 raise KernelSyntaxError("`range` takes 1 to 3 arguments", self.loc(it), hint)
             return "range", list(it.args)
+        if getattr(fn, "_allo_builtin", "") == "allo.meta_for":
+            return "meta", list(it.args)
         kind = _ITERATORS.get(getattr(fn, "_allo_builtin", ""))
         if kind is None:
             raise KernelSyntaxError(f"cannot loop over `{ast.unparse(it)}`", self.loc(it), hint)
@@ -74,6 +79,37 @@ class LoopsAndCalls:
         if not it.args:
             raise KernelSyntaxError(f"`{ast.unparse(it)}` needs extents", self.loc(it))
         return kind, list(it.args)
+
+    def meta_for(self, node: ast.For, args: list[ast.AST]) -> list[Stmt]:
+        """``for i in allo.meta_for(...)``: the body once per value, ``i`` a constant in each."""
+        hint = "use constants, e.g. `allo.meta_for(N)`"
+        bounds = [self.const(a, "the bound of allo.meta_for", hint) for a in args]
+        if not 1 <= len(bounds) <= 3 or not all(
+            isinstance(b, int) and not isinstance(b, bool) for b in bounds
+        ):
+            raise KernelSyntaxError(
+                "allo.meta_for takes 1 to 3 integer constants, like range", self.loc(node.iter)
+            )
+        (name,) = self.loop_names(node.target, "range", 1)
+        out: list[Stmt] = []
+        saved = self.env.bound.get(name, _UNBOUND)
+        try:
+            for value in range(*bounds):
+                self.env.bound[name] = value
+                self.scopes.append({})
+                declared = set(self.scopes[0])
+                try:
+                    out.extend(self.block(node.body))
+                finally:
+                    self.scopes.pop()
+                    for new in set(self.scopes[0]) - declared:  # each copy declares anew
+                        del self.scopes[0][new]
+        finally:
+            if saved is _UNBOUND:
+                self.env.bound.pop(name, None)
+            else:
+                self.env.bound[name] = saved
+        return out
 
     def loop_names(self, target: ast.AST, kind: str, count: int) -> list[str]:
         elts = target.elts if isinstance(target, ast.Tuple) else [target]
@@ -152,7 +188,12 @@ class LoopsAndCalls:
             return False
         if isinstance(func, ast.Attribute) and func.attr == "reverse":
             return False
+        if isinstance(func, ast.Attribute) and func.attr in ("put", "get"):
+            if self.stream_of(func.value) is not None:
+                return False
         target, _ = self.callee(func)
+        if getattr(target, "_allo_region", False):
+            return True
         return isinstance(target, pytypes.FunctionType) and not hasattr(target, "_allo_builtin")
 
     def kernel_call(self, target: Any, type_args: Any, node: ast.Call, names: Any) -> list[Expr]:

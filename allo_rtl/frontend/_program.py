@@ -9,6 +9,7 @@ from typing import Any
 from .._errors import KernelSyntaxError, KernelTypeError, Loc, article
 from ..ir._nodes import Function, Module
 from ..ir.types import AlloType
+from ._dataflow import build_region
 from ._env import Env, consteval, load_source
 from ._stmts import StmtBuilder
 
@@ -44,6 +45,8 @@ class Program:
                 loc,
                 "kernels cannot call themselves; write the recursion as a loop",
             )
+        if getattr(fn, "_allo_region", False):
+            return self.region(fn, type_args, key, loc)
         src = load_source(fn)
         bound = self.bind_type_params(fn, src, type_args, loc)
         env = Env(fn, self.frames, bound)
@@ -55,6 +58,19 @@ class Program:
         self.stack.append(key)
         try:
             built = StmtBuilder(self, src, env, name).build()
+        finally:
+            self.stack.pop()
+        self.memo[key] = built
+        self.funcs.append(built)
+        return built
+
+    def region(
+        self, region: Any, type_args: tuple[Any, ...] | None, key: Any, loc: Loc | None
+    ) -> Function:
+        self.stack.append(key)
+        try:
+            name = self.unique_name(region.__name__, type_args)
+            built = build_region(self, region.fn, type_args, loc, name)
         finally:
             self.stack.pop()
         self.memo[key] = built

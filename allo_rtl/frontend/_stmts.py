@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._errors import KernelSyntaxError, KernelTypeError, Loc
+from .._errors import AlloRTLError, KernelSyntaxError, KernelTypeError, Loc
 from ..ir import _values
 from ..ir._nodes import (
     Alloc,
@@ -28,6 +28,8 @@ from ..ir._nodes import (
     Return,
     Stmt,
     Store,
+    StreamGet,
+    StreamPut,
     Sym,
     Var,
     While,
@@ -45,7 +47,6 @@ __all__ = ["StmtBuilder"]
 _REJECTED = {
     ast.Break: ("`break` is not supported in kernels", "use a `while` loop with a flag"),
     ast.Continue: ("`continue` is not supported in kernels", "wrap the rest of the body in `if`"),
-    ast.With: ("`with` is not supported in kernels", "write the body of the `with` block without it"),
     ast.Try: ("`try` is not supported in kernels", "remove the `try`: kernels cannot raise or catch exceptions"),
     ast.Raise: ("`raise` is not supported in kernels", "check the condition before calling the kernel"),
     ast.Match: ("`match` statements are not supported in kernels", "use `if` / `elif` / `else`"),
@@ -78,6 +79,7 @@ class StmtBuilder(LoopsAndCalls, ExprBuilder):
         self.band_count = 0
         self.band: str | None = None
         self.returns: tuple[AlloType | ArrayType, ...] = ()
+        self.meta_state: bool | None = None  # inside a meta_if chain: was a branch taken?
 
     # -- function --------------------------------------------------------------------------
     def build(self) -> Function:
@@ -136,7 +138,10 @@ class StmtBuilder(LoopsAndCalls, ExprBuilder):
     # -- blocks ----------------------------------------------------------------------------
     def block(self, stmts: list[ast.stmt], top: bool = False) -> tuple[Stmt, ...]:
         out: list[Stmt] = []
+        saved, self.meta_state = self.meta_state, None
         for n, node in enumerate(stmts):
+            if not isinstance(node, ast.With):
+                self.meta_state = None
             if isinstance(node, ast.Return) and not (top and n == len(stmts) - 1):
                 raise KernelSyntaxError(
                     "`return` must be the last statement of the kernel",
@@ -147,6 +152,7 @@ class StmtBuilder(LoopsAndCalls, ExprBuilder):
             out.extend(self.pending)
             self.pending = []
             out.extend(built)
+        self.meta_state = saved
         return tuple(out)
 
     def stmt(self, node: ast.stmt) -> list[Stmt]:
@@ -177,7 +183,9 @@ class StmtBuilder(LoopsAndCalls, ExprBuilder):
             return []  # docstring or comment string
         if isinstance(node.value, ast.Call):
             results = self.call(node.value, None)
-            if not self.pending or not isinstance(self.pending[-1], Call):
+            last = self.pending[-1] if self.pending else None
+            dropped_get = isinstance(last, Decl) and isinstance(last.init, StreamGet)
+            if not (isinstance(last, (Call, StreamPut)) or dropped_get):
                 raise KernelSyntaxError(
                     f"the value of `{ast.unparse(node)}` is computed and thrown away",
                     self.loc(node),
@@ -424,6 +432,60 @@ class StmtBuilder(LoopsAndCalls, ExprBuilder):
         raise KernelSyntaxError(f"cannot update `{ast.unparse(node.target)}`", self.loc(node))
 
     # -- control flow ----------------------------------------------------------------------
+    def stmt_With(self, node: ast.With) -> list[Stmt]:
+        """``with allo.meta_if(c)`` / ``meta_elif(c)`` / ``meta_else()``: compile-time branches."""
+        kind, cond = self.meta_branch(node)
+        if kind == "meta_if":
+            before = False
+        elif self.meta_state is None:
+            raise KernelSyntaxError(
+                f"`allo.{kind}` must directly follow an `allo.meta_if` or `allo.meta_elif` block",
+                self.loc(node),
+                "start the chain with `with allo.meta_if(...):`",
+            )
+        else:
+            before = self.meta_state
+        take = not before and (cond is None or bool(self.meta_condition(cond)))
+        self.meta_state = None if kind == "meta_else" else before or take
+        if not take:
+            return []
+        state = self.meta_state
+        body = list(self.block(node.body))
+        self.meta_state = state
+        return body
+
+    def meta_branch(self, node: ast.With) -> tuple[str, ast.AST | None]:
+        item = node.items[0]
+        call = item.context_expr
+        target = None
+        if isinstance(call, ast.Call):
+            try:
+                target = consteval(call.func, self.env, self.src, "the `with` statement")
+            except AlloRTLError:
+                target = None
+        kind = getattr(target, "_allo_builtin", "")
+        if kind not in ("allo.meta_if", "allo.meta_elif", "allo.meta_else"):
+            raise KernelSyntaxError(
+                "`with` is supported in kernels only for allo.meta_if / meta_elif / meta_else",
+                self.loc(node),
+                "write the body of the `with` block without it",
+            )
+        kind = kind.removeprefix("allo.")
+        nargs = 0 if kind == "meta_else" else 1
+        if len(node.items) != 1 or item.optional_vars or len(call.args) != nargs or call.keywords:
+            form = "allo.meta_else()" if nargs == 0 else f"allo.{kind}(condition)"
+            raise KernelSyntaxError(
+                f"write `with {form}:`", self.loc(node), "one condition, no `as`"
+            )
+        return kind, call.args[0] if nargs else None
+
+    def meta_condition(self, cond: ast.AST) -> object:
+        return self.const(
+            cond,
+            "the condition of allo.meta_if",
+            "use constants and the ids from df.get_pid(); branch on kernel values with `if`",
+        )
+
     def stmt_If(self, node: ast.If) -> list[Stmt]:
         cond = self.to_bool(self.expr(node.test), node.test)
         pending, self.pending = self.pending, []
@@ -440,7 +502,7 @@ class StmtBuilder(LoopsAndCalls, ExprBuilder):
         cond = self.to_bool(self.expr(node.test), node.test)
         if self.pending:
             raise KernelSyntaxError(
-                "a `while` condition cannot call a kernel",
+                "a `while` condition cannot call a kernel or get from a stream",
                 self.loc(node.test),
                 "compute the value in a variable before the loop and at the end of the body",
             )

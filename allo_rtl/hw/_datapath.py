@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from amaranth.hdl import Cat, Const, Mux, Shape, Signal, Value, signed, unsigned
 
-from .._errors import LoweringError
+from .._errors import InternalError, LoweringError
 from ..ir import _nodes as ir
 from ..ir._visitor import ExprVisitor
 from ..ir.types import AlloType, ArrayType
@@ -243,6 +243,13 @@ class Datapath(ExprVisitor):
 
     def visit_MathCall(self, e: ir.MathCall) -> Value:
         raise LoweringError(f"`{e.func}` is not supported on RTL targets yet", e.loc)
+
+    def visit_StreamRef(self, e: ir.StreamRef) -> Value:
+        raise InternalError(f"stream `{e.sym.name}` used as a value", e.loc)
+
+    def visit_StreamGet(self, e: ir.StreamGet) -> Value:
+        # the lowering makes every get a controller state or a pipeline operation of its own
+        raise InternalError(f"`{e.stream.name}.get()` inside an expression", e.loc)
 
 
 def element_address(indices: tuple[ir.Expr, ...], t: ArrayType, datapath: Datapath) -> Value:

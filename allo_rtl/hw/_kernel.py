@@ -18,16 +18,20 @@ from ..lowering import (
     Branch,
     CallStart,
     Fsmd,
+    GetStream,
     Goto,
+    PutStream,
     ReadPort,
     Report,
     RunPipeline,
     SetReg,
     WaitCall,
+    WaitDataflow,
     WritePort,
     build_report,
 )
 from ._banks import ArrayPorts, bank_names
+from ._dataflow import stream_member, wire_dataflow
 from ._datapath import Datapath, shape_of
 from ._dsp import planned_product
 from ._info import ArrayPortInfo, KernelInfo, ScalarPortInfo
@@ -68,6 +72,8 @@ class KernelComponent(wiring.Component):
                 depth = mem.type.size // mem.banks
                 for name in bank_names(mem.port, mem.layout, mem.type):
                     members[name] = Out(array_port_signature(mem.type, depth))
+        for sp in fsmd.streams:
+            members[sp.name] = stream_member(sp)
         super().__init__(wiring.Signature(members))
         self.info = _info(fsmd)
 
@@ -90,8 +96,10 @@ class KernelComponent(wiring.Component):
         self._instances = self._callees(m, ports)
         names = [f"s{n}_line{s.loc.line if s.loc else 0}" for n, s in enumerate(fsmd.states)]
         self._drivers = PortDrivers()
+        self._streams = {sp.sym: getattr(self, sp.name) for sp in fsmd.streams}
         self._pipes = [
-            PipelineLogic(p, n, regs, ports, self._drivers) for n, p in enumerate(fsmd.pipelines)
+            PipelineLogic(p, n, regs, ports, self._drivers, self._streams)
+            for n, p in enumerate(fsmd.pipelines)
         ]
         m.d.comb += self.busy.eq(0)
         with m.FSM(name="control") as fsm:
@@ -137,9 +145,12 @@ class KernelComponent(wiring.Component):
         for name, sub in self.fsmd.callees:
             instances[name] = m.submodules[name] = KernelComponent(sub)
         for state in self.fsmd.states:
-            if isinstance(state.next, WaitCall):
-                inst = instances[state.next.instance]
-                for group, (read, _) in self._callee_banks(inst, state.next, ports):
+            calls = [state.next] if isinstance(state.next, WaitCall) else []
+            if isinstance(state.next, WaitDataflow):
+                calls = list(state.next.tasks)
+            for call in calls:
+                inst = instances[call.instance]
+                for group, (read, _) in self._callee_banks(inst, call, ports):
                     m.d.comb += group.rd_data.eq(read.data)
         return instances
 
@@ -192,6 +203,20 @@ class KernelComponent(wiring.Component):
             m.next = names[nxt.target]
         elif isinstance(nxt, WaitCall):
             self._wait(m, nxt, names)
+        elif isinstance(nxt, WaitDataflow):
+            wire_dataflow(m, self, nxt, self._state, names[nxt.then], self._instances)
+        elif isinstance(nxt, GetStream):
+            port = self._streams[nxt.stream]
+            self._drivers.enable(port.ready, self._state)
+            with m.If(port.valid):
+                m.d.sync += self._regs[nxt.sym].eq(port.payload)
+                m.next = names[nxt.then]
+        elif isinstance(nxt, PutStream):
+            port = self._streams[nxt.stream]
+            self._drivers.value(port.payload, self._state, datapath(nxt.value))
+            self._drivers.enable(port.valid, self._state)
+            with m.If(port.ready):
+                m.next = names[nxt.then]
         elif isinstance(nxt, RunPipeline):
             with m.If(self._pipes[nxt.index].done):
                 for action in nxt.exit:
@@ -236,12 +261,19 @@ def usage(fsmd: Fsmd) -> dict[Sym, tuple[bool, bool]]:
                 mark(action.buf, True, False)
             elif isinstance(action, WritePort):
                 mark(action.buf, False, True)
-        if isinstance(state.next, WaitCall):
-            sub = callees[state.next.instance]
+        calls = [state.next] if isinstance(state.next, WaitCall) else []
+        if isinstance(state.next, WaitDataflow):
+            calls = list(state.next.tasks)
+        for call in calls:
+            sub = callees[call.instance]
             sub_usage = usage(sub)
             by_port = {m.port: sub_usage[m.sym] for m in sub.memories if m.port is not None}
-            for port, buf in state.next.arrays:
+            for port, buf in call.arrays:
                 mark(buf, *by_port[port])
+    for p in fsmd.pipelines:
+        for op in p.ops:
+            if op.kind in ("load", "store"):
+                mark(op.buf, op.kind == "load", op.kind == "store")  # type: ignore[arg-type]
     return out
 
 

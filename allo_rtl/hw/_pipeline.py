@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from amaranth.hdl import Module, Mux, Signal, Value
+from amaranth.hdl import Const, EnableInserter, Module, Mux, Signal, Value
 
 from .._errors import InternalError
 from ..ir._nodes import Sym
@@ -24,20 +24,40 @@ from ._multiply import registered_product
 __all__ = ["PipelineLogic"]
 
 
+def _all(terms: list[Value]) -> Value:
+    out: Value = Const(1, 1)
+    for term in terms:
+        out = out & term
+    return out
+
+
 class PipelineLogic:
     """Builds the logic of pipeline ``p``; ``done`` is high in its last cycle."""
 
     def __init__(
-        self, p: Pipeline, index: int, regs: dict[Sym, Signal], ports: dict, drivers: Any
+        self,
+        p: Pipeline,
+        index: int,
+        regs: dict[Sym, Signal],
+        ports: dict,
+        drivers: Any,
+        streams: dict | None = None,
     ) -> None:
         self.p, self.regs, self.ports, self.drivers = p, regs, ports, drivers
+        self.streams = streams or {}
         self.prefix = f"p{index}_"
         self.done = Signal(name=f"{self.prefix}done")
         self.chains: dict[Sym, dict[int, Value]] = {}
         self.shapes: dict[Sym, Any] = {}
 
-    def elaborate(self, m: Module, run: Value) -> None:
+    def elaborate(self, km: Module, run: Value) -> None:
+        """Add the pipeline to kernel module ``km``. A pipeline with stream transfers keeps
+        its registers in a submodule whose clock enable is ``advance`` (docs/dataflow.md)."""
         p = self.p
+        self.km, self.oks, self.gets = km, [], []
+        stalls = any(op.kind in ("get", "put") for op in p.ops)
+        m = Module() if stalls else km
+        self.advance: Value = Signal(name=f"{self.prefix}advance") if stalls else Const(1, 1)
         valid = [Signal(name=f"{self.prefix}valid{t}") for t in range(p.depth)]
         issue = self._issue(m, run)
         m.d.comb += valid[0].eq(issue)
@@ -47,7 +67,7 @@ class PipelineLogic:
             self.chains[lv.var] = {0: self.current[lv.var]}
             self.shapes[lv.var] = self.counters[lv.var].shape()
         for op in p.ops:
-            if op.kind in ("load", "mul", "reg"):
+            if op.kind in ("load", "mul", "reg", "get"):
                 self.shapes[op.sym] = shape_of(op.type)  # type: ignore[arg-type]
         for n, op in enumerate(p.ops):
             self._op(m, n, op, p.times[n], valid)
@@ -57,7 +77,10 @@ class PipelineLogic:
             with m.If(valid[t]):
                 m.d.comb += pending.eq(1)
         finished = self.all_issued | self.last_issue | self.empty
-        m.d.comb += self.done.eq(run & finished & ~pending)
+        m.d.comb += self.done.eq(run & finished & ~pending & self.advance)
+        if stalls:
+            km.d.comb += self.advance.eq(_all(self.oks))
+            km.submodules[f"{self.prefix}core"] = EnableInserter(self.advance)(m)
 
     def _issue(self, m: Module, run: Value) -> Value:
         """Odometer counters over the levels, one step per issue; returns the issue signal."""
@@ -134,6 +157,32 @@ class PipelineLogic:
                     m.d.sync += ctr.eq(ctr + lv.step)
             carry = carry & last
 
+    def _transfer(self, n: int, op: Any, t: int, active: Value, dp: Datapath) -> None:
+        """A stream transfer of the operations at stage ``t``: it happens once while the stage
+        is held (``fired``), and the pipeline advances when every transfer of the cycle has
+        happened. A value got while waiting for the others is held in ``held``."""
+        km, port = self.km, self.streams[op.stream]
+        name = f"{self.prefix}{op.kind}{n}"
+        fired = Signal(name=f"{name}_fired")
+        waiting = active & ~fired
+        if op.kind == "get":
+            self.drivers.enable(port.ready, waiting)
+            fire, ok = waiting & port.valid, ~active | fired | port.valid
+            held = Signal(shape_of(op.type), name=f"{name}_held")
+            with km.If(fire):
+                km.d.sync += held.eq(port.payload)
+            data = port.payload.as_signed() if op.type.signed else port.payload
+            self.chains[op.sym] = {t: Mux(fired, held, data)}
+            self.gets.append((t, ~active | fired | port.valid))
+        else:
+            # the gets before it in the same cycle must have happened: their values are its data
+            waiting = waiting & _all([got for when, got in self.gets if when == t])
+            self.drivers.value(port.payload, waiting, dp(op.value))
+            self.drivers.enable(port.valid, waiting)
+            fire, ok = waiting & port.ready, ~active | fired | (waiting & port.ready)
+        km.d.sync += fired.eq((fired | fire) & ~self.advance)
+        self.oks.append(ok)
+
     def at(self, m: Module, sym: Sym, t: int) -> Value:
         """The value of ``sym`` as the iteration in stage ``t`` sees it."""
         if sym not in self.chains:
@@ -163,7 +212,7 @@ class PipelineLogic:
         if op.kind == "load":
             ports = self.ports[op.buf]
             port = self.p.ports[n] if self.p.ports else 0
-            ports.read(m, self.drivers, valid[t], op, dp, port)
+            ports.read(m, self.drivers, valid[t] & self.advance, op, dp, port)
             self.chains[op.sym] = {t + op.latency: ports.read_data(m, op.bank, port)}
         elif op.kind == "mul" and op.plan is not None:  # DSP blocks or logic (lowering/_dsp.py)
             product = pipeline_product(m, dp, op, f"{self.prefix}{op.sym.name}")
@@ -183,9 +232,12 @@ class PipelineLogic:
         elif op.kind == "store":
             enable = valid[t] if op.guard is None else valid[t] & dp(op.guard)
             port = self.p.ports[n] if self.p.ports else 0
-            self.ports[op.buf].write(self.drivers, enable, op, dp, port)
+            self.ports[op.buf].write(self.drivers, enable & self.advance, op, dp, port)
         elif op.kind == "set":
             value = dp(op.value)
-            with m.If(valid[t]):
-                m.d.sync += self.regs[op.sym].eq(value)
+            with self.km.If(valid[t] & self.advance):
+                self.km.d.sync += self.regs[op.sym].eq(value)
+        elif op.kind in ("get", "put"):
+            active = valid[t] if op.guard is None else valid[t] & dp(op.guard)
+            self._transfer(n, op, t, active, dp)
         m.d.comb += dp.assignments

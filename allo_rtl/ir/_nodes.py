@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from .._errors import Loc
-from .types import AlloType, ArrayType
+from .types import AlloType, ArrayType, StreamType
 
 __all__ = [
     "Alloc",
@@ -36,6 +36,7 @@ __all__ = [
     "Cast",
     "Const",
     "ConstArray",
+    "Dataflow",
     "Decl",
     "Expr",
     "For",
@@ -49,6 +50,9 @@ __all__ = [
     "Select",
     "Stmt",
     "Store",
+    "StreamGet",
+    "StreamPut",
+    "StreamRef",
     "Sym",
     "Unary",
     "Var",
@@ -97,6 +101,24 @@ class ArrayRef:
 
     sym: Sym
     type: ArrayType
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class StreamRef:
+    """A stream passed as a call argument (only in the calls of a :class:`Dataflow`)."""
+
+    sym: Sym
+    type: StreamType
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class StreamGet:
+    """``stream.get()``: the oldest element of ``stream``; waits while the stream is empty."""
+
+    stream: Sym
+    type: AlloType
     loc: Loc
 
 
@@ -244,6 +266,8 @@ Expr = (
     | BitSliceSet
     | BitReverse
     | MathCall
+    | StreamRef
+    | StreamGet
 )
 
 # ---------------------------------------------------------------- statements
@@ -370,6 +394,29 @@ class Call:
 
 
 @dataclass(frozen=True, slots=True)
+class StreamPut:
+    """``stream.put(value)``: appends ``value``; waits while the stream is full."""
+
+    stream: Sym
+    value: Expr
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class Dataflow:
+    """A dataflow region: declares ``streams`` and runs ``tasks`` (calls) concurrently.
+
+    Every task starts at once; the statement ends when all have returned. Tasks communicate
+    only through the streams (passed as :class:`StreamRef` arguments) and through arrays they
+    share. Each stream connects exactly one producer task to one consumer task.
+    """
+
+    streams: tuple[tuple[Sym, StreamType], ...]
+    tasks: tuple[Call, ...]
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
 class Return:
     """Return from the kernel; only the last statement of a function body."""
 
@@ -377,7 +424,7 @@ class Return:
     loc: Loc
 
 
-Stmt = Decl | Alloc | Assign | Store | For | If | While | Call | Return
+Stmt = Decl | Alloc | Assign | Store | For | If | While | Call | StreamPut | Dataflow | Return
 
 # ---------------------------------------------------------------- functions
 
@@ -489,9 +536,9 @@ class Module:
 
 EXPR_TYPES = (
     Const, Var, ArrayRef, Load, Unary, Binary, Cast, Select,
-    BitGet, BitSlice, BitSet, BitSliceSet, BitReverse, MathCall,
+    BitGet, BitSlice, BitSet, BitSliceSet, BitReverse, MathCall, StreamRef, StreamGet,
 )  # fmt: skip
-STMT_TYPES = (Decl, Alloc, Assign, Store, For, If, While, Call, Return)
+STMT_TYPES = (Decl, Alloc, Assign, Store, For, If, While, Call, StreamPut, Dataflow, Return)
 NODE_TYPES = EXPR_TYPES + STMT_TYPES + (Param, Function, Module)
 
 

@@ -21,6 +21,7 @@ from ._nodes import (
     Cast,
     Const,
     ConstArray,
+    Dataflow,
     Decl,
     For,
     Function,
@@ -31,6 +32,9 @@ from ._nodes import (
     Return,
     Select,
     Store,
+    StreamGet,
+    StreamPut,
+    StreamRef,
     Sym,
     Unary,
     Var,
@@ -124,6 +128,12 @@ class _ExprPrinter(ExprVisitor):
     def visit_MathCall(self, e: MathCall) -> str:
         return f"{e.func}({', '.join(self.visit(a) for a in e.args)})"
 
+    def visit_StreamRef(self, e: StreamRef) -> str:
+        return self.names(e.sym)
+
+    def visit_StreamGet(self, e: StreamGet) -> str:
+        return f"{self.names(e.stream)}.get()"
+
 
 class _StmtPrinter(StmtVisitor):
     def __init__(self, names: _Names) -> None:
@@ -186,6 +196,18 @@ class _StmtPrinter(StmtVisitor):
         if s.results:
             call = f"{', '.join(self.names(r) for r in s.results)} = {call}"
         self.emit(call)
+
+    def visit_StreamPut(self, s: StreamPut) -> None:
+        self.emit(f"{self.names(s.stream)}.put({self.expr.visit(s.value)})")
+
+    def visit_Dataflow(self, s: Dataflow) -> None:
+        self.emit("dataflow:")
+        self.depth += 1
+        for sym, t in s.streams:
+            self.emit(f"{self.names(sym)}: {t}")
+        for task in s.tasks:
+            self.visit(task)
+        self.depth -= 1
 
     def visit_Return(self, s: Return) -> None:
         self.emit(f"return {', '.join(self.expr.visit(v) for v in s.values)}".rstrip())

@@ -28,6 +28,7 @@ from ._nodes import (
     Cast,
     Const,
     ConstArray,
+    Dataflow,
     Decl,
     For,
     Function,
@@ -38,6 +39,9 @@ from ._nodes import (
     Return,
     Select,
     Store,
+    StreamGet,
+    StreamPut,
+    StreamRef,
     Sym,
     Unary,
     Var,
@@ -45,7 +49,7 @@ from ._nodes import (
 )  # fmt: skip
 from ._typerules import binary_result, unary_result
 from ._visitor import ExprVisitor, StmtVisitor
-from .types import AlloType, ArrayType, UInt, index
+from .types import AlloType, ArrayType, StreamType, UInt, index
 
 __all__ = ["verify"]
 
@@ -179,6 +183,20 @@ class _Checker(ExprVisitor, StmtVisitor):
             self.expect(e, self.sv(a), e.type, "argument")
         return e.type
 
+    def visit_StreamRef(self, e: StreamRef) -> StreamType:
+        self.expect(e, self.lookup(e, e.sym), e.type, e.sym.name)
+        return e.type
+
+    def stream(self, node: object, sym: Sym) -> StreamType:
+        t = self.lookup(node, sym)
+        if not isinstance(t, StreamType):
+            raise _fail(node, f"{sym.name} is not a stream")
+        return t
+
+    def visit_StreamGet(self, e: StreamGet) -> AlloType:
+        self.expect(e, self.stream(e, e.stream).dtype, e.type, "element")
+        return e.type
+
     # statements
     def body(self, stmts: tuple, last_may_return: bool = False) -> None:
         for n, stmt in enumerate(stmts):
@@ -236,6 +254,17 @@ class _Checker(ExprVisitor, StmtVisitor):
             self.expect(s, self.visit(arg), param.type, f"argument {param.sym.name}")
         for res, ret in zip(s.results, callee.returns):
             self.expect(s, self.lookup(s, res), ret, f"result {res.name}")
+
+    def visit_StreamPut(self, s: StreamPut) -> None:
+        self.expect(s, self.sv(s.value), self.stream(s, s.stream).dtype, "put value")
+
+    def visit_Dataflow(self, s: Dataflow) -> None:
+        for sym, t in s.streams:
+            self.declare(s, sym, t)
+        for task in s.tasks:
+            self.visit(task)
+        for sym, _ in s.streams:
+            del self.scopes[sym]
 
     def visit_Return(self, s: Return) -> None:
         types = tuple(self.visit(v) for v in s.values)

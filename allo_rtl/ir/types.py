@@ -23,6 +23,9 @@ __all__ = [
     "Float",
     "Index",
     "Int",
+    "Stream",
+    "StreamArrayType",
+    "StreamType",
     "UFixed",
     "UInt",
     "bfloat16",
@@ -239,6 +242,68 @@ class ArrayType:
     def __str__(self) -> str:
         return f"{self.dtype}[{', '.join(map(str, self.shape))}]"
 
+
+@dataclass(frozen=True, slots=True)
+class StreamType:
+    """A FIFO channel of ``dtype`` elements holding at most ``depth`` of them.
+
+    ``Stream[int32, 4]`` is this type. A kernel ``put``s into a stream and another ``get``s from
+    it; ``put`` waits while the stream is full and ``get`` while it is empty. Streams are declared
+    in dataflow regions (``allo_rtl.dataflow``); ``Stream[int32, 4][P0, P1]`` declares a grid of
+    independent streams.
+    """
+
+    dtype: AlloType
+    depth: int
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.dtype, AlloType):
+            raise KernelTypeError(
+                f"Stream[{self.dtype!r}, ...]: the element type must be a scalar type such as int32"
+            )
+        if not isinstance(self.depth, int) or isinstance(self.depth, builtins.bool):
+            raise KernelTypeError(f"Stream[{self.dtype}, {self.depth!r}]: depth must be an integer")
+        if self.depth < 1:
+            raise KernelTypeError(f"Stream[{self.dtype}, {self.depth}]: depth must be at least 1")
+
+    def __getitem__(self, shape: object) -> StreamArrayType:
+        dims = shape if isinstance(shape, tuple) else (shape,)
+        for dim in dims:
+            if not isinstance(dim, int) or isinstance(dim, builtins.bool) or dim < 1:
+                raise KernelTypeError(
+                    f"{self}[{', '.join(map(str, dims))}]: stream grid dimensions must be "
+                    f"positive integers, got {dim!r}"
+                )
+        return StreamArrayType(self, tuple(dims))
+
+    def __str__(self) -> str:
+        return f"Stream[{self.dtype}, {self.depth}]"
+
+
+@dataclass(frozen=True, slots=True)
+class StreamArrayType:
+    """A grid of independent streams, ``Stream[int32, 4][P0, P1]`` (declarations only)."""
+
+    stream: StreamType
+    shape: tuple[int, ...]
+
+    def __str__(self) -> str:
+        return f"{self.stream}[{', '.join(map(str, self.shape))}]"
+
+
+class _StreamCtor:
+    """``Stream[dtype, depth]`` (depth defaults to 2 as in Allo)."""
+
+    def __getitem__(self, key: object) -> StreamType:
+        if isinstance(key, tuple) and len(key) == 2:
+            return StreamType(key[0], key[1])  # type: ignore[arg-type]
+        return StreamType(key, 2)  # type: ignore[arg-type]
+
+    def __repr__(self) -> str:
+        return "Stream"
+
+
+Stream = _StreamCtor()
 
 int1 = Int(1)
 int8 = Int(8)

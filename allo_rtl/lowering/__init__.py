@@ -4,16 +4,21 @@ from ._fsmd import (
     Branch,
     CallStart,
     Fsmd,
+    GetStream,
     Goto,
     Level,
     Memory,
     Pipeline,
     PipeOp,
+    PutStream,
     ReadPort,
     RunPipeline,
     SetReg,
     State,
+    StreamPort,
+    Task,
     WaitCall,
+    WaitDataflow,
     WritePort,
 )
 from ._lower import lower
@@ -21,6 +26,7 @@ from ._report import ArrayReport, LoopReport, Report, build_report
 from ._timing import TargetModel, target_model
 
 __all__ = [
-    "Branch", "CallStart", "Fsmd", "Goto", "Level", "Memory", "PipeOp", "Pipeline", "ReadPort",
-    "RunPipeline", "SetReg", "State", "WaitCall", "WritePort", "lower", "ArrayReport", "LoopReport", "Report", "build_report", "TargetModel", "target_model",
+    "Branch", "CallStart", "Fsmd", "GetStream", "Goto", "Level", "Memory", "PipeOp", "Pipeline",
+    "PutStream", "ReadPort", "RunPipeline", "SetReg", "State", "StreamPort", "Task", "WaitCall",
+    "WaitDataflow", "WritePort", "lower", "ArrayReport", "LoopReport", "Report", "build_report", "TargetModel", "target_model",
 ]  # fmt: skip

@@ -15,12 +15,13 @@ import numpy as np
 
 from .._errors import Loc
 from ..ir._nodes import Expr, Layout, Sym
-from ..ir.types import AlloType, ArrayType
+from ..ir.types import AlloType, ArrayType, StreamType
 from ._dsp import DspUse, MulPlan
 
 __all__ = [
-    "Branch", "CallStart", "Fsmd", "Goto", "Level", "Memory", "PipeOp", "Pipeline", "ReadPort",
-    "RunPipeline", "SetReg", "State", "WaitCall", "WritePort",
+    "Branch", "CallStart", "Fsmd", "GetStream", "Goto", "Level", "Memory", "PipeOp", "Pipeline",
+    "PutStream", "ReadPort", "RunPipeline", "SetReg", "State", "StreamPort", "Task", "WaitCall",
+    "WaitDataflow", "WritePort",
 ]  # fmt: skip
 
 
@@ -79,6 +80,57 @@ class WaitCall:
 
 
 @dataclass(frozen=True)
+class GetStream:
+    """Stay in this state until stream port ``stream`` has data, then take it into register
+    ``sym`` and go to ``then``."""
+
+    stream: Sym
+    sym: Sym
+    then: int
+
+
+@dataclass(frozen=True)
+class PutStream:
+    """Offer ``value`` on stream port ``stream``; stay until it is taken, then go to ``then``.
+    The state has no other actions, so waiting repeats nothing."""
+
+    stream: Sym
+    value: Expr
+    then: int
+
+
+@dataclass(frozen=True)
+class Task:
+    """One kernel instance of a dataflow region: the caller's arrays it drives and the
+    region streams its stream ports connect to (callee port, region stream)."""
+
+    instance: str
+    arrays: tuple[tuple[str, Sym], ...]
+    streams: tuple[tuple[str, Sym], ...]
+
+
+@dataclass(frozen=True)
+class WaitDataflow:
+    """Stay until every task (all started in this state's predecessor) has finished, then go
+    to ``then``. ``streams`` are the region's FIFOs."""
+
+    tasks: tuple[Task, ...]
+    streams: tuple[tuple[Sym, StreamType], ...]
+    then: int
+
+
+@dataclass(frozen=True)
+class StreamPort:
+    """A stream parameter of a kernel: port ``name``; ``direction`` is ``"get"`` (an input
+    stream) or ``"put"`` (an output stream)."""
+
+    name: str
+    sym: Sym
+    type: StreamType
+    direction: str
+
+
+@dataclass(frozen=True)
 class Goto:
     target: int
 
@@ -114,7 +166,8 @@ class PipeOp:
     (``value`` registered into ``sym`` after ``latency`` cycles), ``"reg"`` (``value``
     registered, one cycle: a pipeline register that keeps paths within the clock), ``"store"`` (``buf[indices] = value``),
     ``"set"`` (register ``sym`` gets ``value``: a scalar carried to the next iteration or out of
-    the loop). ``guard`` (or ``None``) enables a store. ``pin`` marks statements flattened from
+    the loop), ``"get"`` / ``"put"`` (a stream transfer, see ``stream``; the pipeline stalls
+    until every transfer of the cycle has happened). ``guard`` (or ``None``) enables a store. ``pin`` marks statements flattened from
     around an inner loop (``"first"``/``"last"`` inner iteration), used by dependence analysis.
     """
 
@@ -130,6 +183,7 @@ class PipeOp:
     bank: int | None = 0
     latency: int = 1  # cycles from a load or multiply to its value (0: a register bank)
     plan: MulPlan | None = None  # how a "mul" is built (DSP blocks or logic)
+    stream: Sym | None = None  # the stream of a "get" (value in ``sym``) or "put" (``value``)
 
 
 @dataclass(frozen=True)
@@ -177,7 +231,8 @@ class State:
     (array, bank or ``None`` for the bank the previous cycle's read chose)."""
 
     actions: tuple[SetReg | ReadPort | WritePort | CallStart, ...]
-    next: Goto | Branch | WaitCall | RunPipeline | None  # None: the run ends after this cycle
+    next: Goto | Branch | WaitCall | RunPipeline | GetStream | PutStream | WaitDataflow | None
+    # next None: the run ends after this cycle
     port_data: tuple[tuple[Sym, Sym, int | None], ...]
     loc: Loc | None
 
@@ -228,3 +283,4 @@ class Fsmd:
     param_ports: tuple[str, ...] = ()  # port (group) name of each parameter, in order
     result_ports: tuple[str, ...] = ()  # port (group) name of each returned value, in order
     dsp: DspUse | None = None  # the DSP blocks of the design (top kernel only)
+    streams: tuple[StreamPort, ...] = ()  # stream parameters (dataflow kernel instances)

@@ -33,6 +33,7 @@ from ..ir._nodes import (
     Module,
     Return,
     Store,
+    StreamGet,
     Sym,
     Var,
     While,
@@ -40,7 +41,7 @@ from ..ir._nodes import (
     walk,
 )
 from ..ir._visitor import StmtVisitor
-from ..ir.types import AlloType, ArrayType, UInt, index
+from ..ir.types import AlloType, ArrayType, StreamType, UInt, index
 from ._banks import Residues, static_bank
 from ._budget import plan_design
 from ._calls import returned_params, unalias
@@ -62,6 +63,7 @@ from ._fsmd import (
 from ._pipeline import build_pipeline, pipeline_nest
 from ._prepare import fill, prepare
 from ._promote import promote_nest
+from ._streams import StreamLowering, stream_ports
 from ._timing import TargetModel, cut_points, is_product, target_model
 from ._unroll import expand_unrolls
 
@@ -145,7 +147,7 @@ def _substitute(expr: Expr, temps: dict[Any, Sym]) -> Expr:
     return _substitute_operands(expr, temps)
 
 
-class _Lowering(StmtVisitor):
+class _Lowering(StreamLowering, StmtVisitor):
     def __init__(self, fn: Function, module: Module, cache: dict[str, Fsmd]) -> None:
         self.fn = fn
         self.module = module
@@ -254,6 +256,8 @@ class _Lowering(StmtVisitor):
         return self.assign(s.sym, s.value, s.loc)
 
     def assign(self, sym: Sym, value: Expr, loc: Loc) -> int:
+        if isinstance(value, StreamGet):
+            return self.get_stream(sym, value, loc)
         cycles, (v,) = self.stage([value])
         cycles[-1].actions.append(SetReg(sym, v))
         return self.emit(cycles, Goto(self.succ), loc)
@@ -533,7 +537,7 @@ def _lower_one(fn: Function, module: Module, cache: dict[str, Fsmd]) -> Fsmd:
     entry = low.block(fn.body, done)
     scalar_params = []
     for p, port in zip(fn.params, param_ports(fn)):
-        if not isinstance(p.type, ArrayType):
+        if not isinstance(p.type, (ArrayType, StreamType)):
             scalar_params.append((port, p.sym, p.type))
             low.registers[p.sym] = p.type
     if any(state is None for state in low.states):
@@ -554,6 +558,7 @@ def _lower_one(fn: Function, module: Module, cache: dict[str, Fsmd]) -> Fsmd:
         sequential_loops=tuple(low.loops),
         param_ports=param_ports(fn),
         result_ports=result_ports(fn),
+        streams=stream_ports(fn, param_ports(fn)),
     )
 
 

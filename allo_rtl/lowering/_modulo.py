@@ -78,7 +78,10 @@ class _Schedule:
     ) -> None:
         self.ops, self.levels, self.ii, self.banks, self.dual = ops, levels, ii, banks, dual
         self.port_of = [0] * len(ops)  # which port of a dual-port memory an access uses
-        self.temps = {op.sym: n for n, op in enumerate(ops) if op.kind in ("load", "mul", "reg")}
+        self.temps = {
+            op.sym: n for n, op in enumerate(ops) if op.kind in ("load", "mul", "reg", "get")
+        }
+        self.streams = [n for n, op in enumerate(ops) if op.kind in ("get", "put")]
         self.sets = {op.sym: n for n, op in enumerate(ops) if op.kind == "set"}
         self.times = [0] * len(ops)
         self.bounds: dict[int, int] = {}  # lower bounds found by resolving recurrences
@@ -110,6 +113,11 @@ class _Schedule:
                 t, port, keys = self.free_port(table, op, t)
                 table |= keys
                 self.port_of[n] = port
+            elif op.kind in ("get", "put"):  # program order, one transfer per stream and slot
+                t = max([t, *(self.times[m] for m in self.streams if m < n)])
+                while (op.stream, t % self.ii) in table:
+                    t += 1
+                table.add((op.stream, t % self.ii))
             self.times[n] = t
         self.place_sets()
 
@@ -158,6 +166,27 @@ class _Schedule:
                         r, -1,  # starting the read later delays the write as much
                     ))  # fmt: skip
         out += self.memory_order()
+        out += self.stream_span()
+        return out
+
+    def stream_span(self) -> list[tuple[str, int, int]]:
+        """The stream transfers of one iteration lie within II cycles (and in program order,
+        see ``place``): then the transfers of overlapping iterations happen in program order
+        up to transfers of the same cycle, and the pipeline can deadlock only where the
+        sequential loop would (docs/dataflow.md)."""
+        if not self.streams:
+            return []
+        last = max(self.times[n] for n in self.streams)
+        out = []
+        for n in self.streams:
+            if self.times[n] < last - self.ii:
+                op = self.ops[n]
+                line = op.loc.line if op.loc else "?"
+                out.append((
+                    f"the stream transfers of an iteration span cycles {self.times[n]} to {last} "
+                    f"(line {line}), more than the II",
+                    n, last - self.ii,
+                ))  # fmt: skip
         return out
 
     def memory_order(self) -> list[tuple[str, int, int]]:
@@ -214,7 +243,12 @@ def _res_mii(
             for b in range(n) if op.bank is None else (op.bank,):
                 key = (op.buf, kind, b)
                 counts[key] = counts.get(key, 0) + 1
+    for op in ops:
+        if op.kind in ("get", "put"):
+            key = (op.stream, "stream", 0)
+            counts[key] = counts.get(key, 0) + 1
     names = {"load": ("one read port", "reads"), "store": ("one write port", "writes")}
+    names["stream"] = ("one transfer per cycle", "transfers")
     names["access"] = ("two read-write ports", "accesses")
     reasons = []
     mii = 1
@@ -224,8 +258,9 @@ def _res_mii(
         if need > 1:
             where = f" bank {b}" if banks.get(buf, 1) > 1 else ""
             ports, what = names[kind]
+            thing = "stream" if kind == "stream" else "array"
             reasons.append(
-                f"II<{need}: array `{buf.name}`{where} has {ports} and {k} {what} per iteration"
+                f"II<{need}: {thing} `{buf.name}`{where} has {ports} and {k} {what} per iteration"
             )
     return mii, reasons
 

@@ -37,6 +37,8 @@ from ..ir._nodes import (
     Select,
     Stmt,
     Store,
+    StreamGet,
+    StreamPut,
     Sym,
     Unary,
     Var,
@@ -222,11 +224,28 @@ class _Builder:
         for s in stmts:
             self.stmt(s, guard)
 
+    def stream(
+        self, kind: str, stream: Sym, value: Expr | None, t: Any, guard: Any, loc: Any
+    ) -> Var:
+        """A stream transfer: ``get`` (its value, available in its own cycle) or ``put``."""
+        sym = Sym(f"{kind}{len(self.ops)}")
+        op = PipeOp(kind, sym, None, (), value, guard, t, self.pin, loc, 0, 0, stream=stream)
+        self.ops.append(op)
+        self.temps[sym] = op
+        return Var(sym, t, loc)
+
     def stmt(self, s: Stmt, guard: Expr | None) -> None:
-        if isinstance(s, (Assign, Decl)):
+        if isinstance(s, StreamPut):
+            value = self.rewrite(s.value)
+            self.stream("put", s.stream, value, value.type, guard, s.loc)
+        elif isinstance(s, (Assign, Decl)):
             if isinstance(s, Decl) and s.init is None:
                 return
-            value = self.rewrite(s.value if isinstance(s, Assign) else s.init)  # type: ignore[arg-type]
+            init = s.value if isinstance(s, Assign) else s.init
+            if isinstance(init, StreamGet):
+                value = self.stream("get", init.stream, None, init.type, guard, init.loc)
+            else:
+                value = self.rewrite(init)  # type: ignore[arg-type]
             if guard is not None:
                 value = Select(
                     guard,

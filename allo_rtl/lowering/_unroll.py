@@ -31,6 +31,7 @@ from ..ir._nodes import (
     If,
     Stmt,
     Store,
+    StreamPut,
     Sym,
     Var,
     While,
@@ -69,8 +70,9 @@ def _full(loop: For, wrap: bool = True) -> tuple[Stmt, ...]:
 
 
 def straight(stmts: tuple[Stmt, ...]) -> bool:
-    """Whether ``stmts`` are straight-line code: assignments, stores, and ifs of those."""
-    ok = (Assign, Decl, Store, Alloc)
+    """Whether ``stmts`` are straight-line code: assignments, stores, stream puts, and ifs of
+    those."""
+    ok = (Assign, Decl, Store, Alloc, StreamPut)
     return all(
         isinstance(s, ok) or (isinstance(s, If) and straight(s.then + s.orelse)) for s in stmts
     )

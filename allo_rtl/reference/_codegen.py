@@ -23,6 +23,7 @@ from ..ir._nodes import (
     Cast,
     Const,
     ConstArray,
+    Dataflow,
     Decl,
     Expr,
     For,
@@ -34,6 +35,9 @@ from ..ir._nodes import (
     Return,
     Select,
     Store,
+    StreamGet,
+    StreamPut,
+    StreamRef,
     Sym,
     Unary,
     Var,
@@ -42,6 +46,7 @@ from ..ir._nodes import (
 )  # fmt: skip
 from ..ir._visitor import ExprVisitor, StmtVisitor
 from ..ir.types import AlloType, ArrayType, Float
+from ._dataflow import FifoStats
 from ._runtime import make_float
 
 __all__ = ["generate"]
@@ -115,6 +120,12 @@ class _Exprs(ExprVisitor):
 
     def visit_Load(self, e: Load) -> tuple[str, Interval]:
         return self.gen.element(e.buf, e.indices, e.loc), _range(e.type)
+
+    def visit_StreamRef(self, e: StreamRef) -> tuple[str, Interval]:
+        return self.gen.names(e.sym), None
+
+    def visit_StreamGet(self, e: StreamGet) -> tuple[str, Interval]:
+        return f"(yield from _get({self.gen.names(e.stream)}))", _range(e.type)
 
     def visit_Unary(self, e: Unary) -> tuple[str, Interval]:
         code, iv = self.visit(e.operand)
@@ -264,9 +275,10 @@ def _exact_in_float32(iv: Interval) -> bool:
 class _FunctionGen(StmtVisitor):
     """Generates one Python function for one IR function."""
 
-    def __init__(self, fn: Function, consts: dict[str, Any]) -> None:
+    def __init__(self, fn: Function, consts: dict[str, Any], blocking: set[Sym]) -> None:
         self.fn = fn
         self.consts = consts
+        self.blocking = blocking
         self.names = _Names()
         self.exprs = _Exprs(self)
         self.intervals: dict[Sym, Interval] = {}
@@ -370,6 +382,8 @@ class _FunctionGen(StmtVisitor):
     def visit_Call(self, s: Call) -> None:
         args = ", ".join(self.exprs.visit(a)[0] for a in s.args)
         call = f"f_{s.callee.name}({args})"
+        if s.callee in self.blocking:
+            call = f"(yield from {call})"
         if not s.results:
             self.emit(call)
             return
@@ -380,6 +394,24 @@ class _FunctionGen(StmtVisitor):
                 self.emit(f"_copy_into({self.names(sym)}, {tmp})")
             else:
                 self.emit(f"{self.names(sym)} = {tmp}")
+
+    def visit_StreamPut(self, s: StreamPut) -> None:
+        self.emit(f"yield from _put({self.names(s.stream)}, {self.exprs.visit(s.value)[0]})")
+
+    def visit_Dataflow(self, s: Dataflow) -> None:
+        """The tasks run as generators under ``_run_dataflow`` (reference/_dataflow.py)."""
+        for sym, t in s.streams:
+            self.emit(f"{self.names(sym)} = _Stream({sym.name!r}, {t.depth})")
+        tasks = []
+        for task in s.tasks:
+            args = ", ".join(self.exprs.visit(a)[0] for a in task.args)
+            tasks.append(f"({task.callee.name!r}, f_{task.callee.name}({args}))")
+        streams = ", ".join(self.names(sym) for sym, _ in s.streams)
+        loc = self.const_ref(s.loc, "loc")
+        self.emit(
+            f"_run_dataflow({self.fn.sym.name!r}, {loc}, [{', '.join(tasks)}], [{streams}], "
+            "_fifo_stats)"
+        )
 
     def visit_Return(self, s: Return) -> None:
         values = [self.exprs.visit(v)[0] for v in s.values]
@@ -393,6 +425,8 @@ class _FunctionGen(StmtVisitor):
         scalars = _scalar_locals(self.fn)
         for sym, t in scalars:
             self.emit(f"{self.names(sym)} = {self.float_const(0.0, t) if t.is_float else '0'}")
+        if self.fn.sym in self.blocking:
+            self.emit("yield from ()  # a generator: it runs as a dataflow task")
         self.body_top()
         return f"def f_{self.fn.sym.name}({params}):\n" + "\n".join(self.lines)
 
@@ -402,6 +436,29 @@ class _FunctionGen(StmtVisitor):
         self.depth += 1
         if not self.fn.returns:
             self.emit("return ()")
+
+
+def _blocking(module: Module) -> set[Sym]:
+    """Functions that run as generators: dataflow tasks and whatever uses a stream or calls a
+    blocking function outside a dataflow statement (a region itself runs to completion)."""
+    tasks = {
+        id(t) for fn in module.funcs for n in walk(fn) if isinstance(n, Dataflow) for t in n.tasks
+    }
+    blocking = {
+        t.callee
+        for fn in module.funcs
+        for n in walk(fn)
+        if isinstance(n, Dataflow)
+        for t in n.tasks
+    }
+    for fn in module.funcs:
+        for n in walk(fn):
+            if isinstance(n, (StreamGet, StreamPut)) or (
+                isinstance(n, Call) and id(n) not in tasks and n.callee in blocking
+            ):
+                blocking.add(fn.sym)
+                break
+    return blocking
 
 
 def _scalar_locals(fn: Function) -> list[tuple[Sym, AlloType]]:
@@ -416,6 +473,7 @@ def _nested(data: Any, t: AlloType) -> Any:
 
 def generate(module: Module) -> tuple[str, dict[str, Any]]:
     """Python source defining ``f_<name>`` for every function, and its constants."""
-    consts: dict[str, Any] = {}
-    parts = [_FunctionGen(fn, consts).generate() for fn in module.funcs]
+    consts: dict[str, Any] = {"_fifo_stats": FifoStats()}
+    blocking = _blocking(module)
+    parts = [_FunctionGen(fn, consts, blocking).generate() for fn in module.funcs]
     return "\n\n".join(parts) + "\n", consts

@@ -18,6 +18,7 @@ from ..ir import _values
 from ..ir._nodes import Function, Module, Param
 from ..ir.types import AlloType, ArrayType, Float
 from ._codegen import generate
+from ._dataflow import DATAFLOW_HELPERS
 from ._runtime import HELPERS, bf16, make_float
 
 __all__ = ["NumPyModule", "numpy_dtype"]
@@ -46,7 +47,9 @@ class NumPyModule:
         source, consts = generate(module)
         self.source = source
         namespace: dict[str, Any] = dict(HELPERS)
+        namespace.update(DATAFLOW_HELPERS)
         namespace.update(consts)
+        self.fifo_stats = consts["_fifo_stats"]
         exec(compile(source, f"<allo_rtl reference of {self.top.sym.name}>", "exec"), namespace)
         self._fn = namespace[f"f_{self.top.sym.name}"]
 
