@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import inspect
+import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -158,7 +159,25 @@ class Schedule:
 
     # -- primitives ---------------------------------------------------------------------------
     def _apply(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        return self._run(name, args, kwargs, _user_loc())
+        """Run primitive ``name``; naming a dataflow kernel (``"gemm:k"``) runs it on every
+        instance of that kernel (``gemm_0_0``, ``gemm_0_1``, ...)."""
+        loc = _user_loc()
+        funcs = {a.func for a in args if isinstance(a, (LoopName, ArrayRefName))}
+        instances = [n for f in funcs for n in self._instances(f)]
+        if not instances:
+            return self._run(name, args, kwargs, loc)
+        kernel = next(f for f in funcs if self._instances(f))
+        extra = None
+        for inst in instances:
+            extra = self._run(name, tuple(_retarget(a, kernel, inst) for a in args), kwargs, loc)
+        return extra
+
+    def _instances(self, func: str | None) -> list[str]:
+        """The functions made from dataflow kernel ``func`` when no function has that name."""
+        names = [f.sym.name for f in self.module.funcs]
+        if func is None or func in names:
+            return []
+        return [n for n in names if re.fullmatch(rf"{re.escape(func)}(_\d+)+", n)]
 
     def _run(
         self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], loc: Loc | None
@@ -320,7 +339,7 @@ class Schedule:
         if func is None:
             return self.top_func
         try:
-            return self.module.func(func)
+            return self.module.func(self._instances(func)[0] if self._instances(func) else func)
         except KeyError:
             names = ", ".join(f.sym.name for f in self.module.funcs)
             raise ScheduleError(f"no function `{func}`; functions: {names}") from None

@@ -7,12 +7,15 @@ with ``ALLO_RTL_RUN_DIR`` naming the run directory (``testbenches/_wire.py``). `
      "scalar_writes": [[addr, word], ...],
      "array_writes": [{"key": "A", "base": 16}, ...],   # words in inputs.npz under "A"
      "scalar_reads": [{"key": "result", "addr": 4, "bits": 32}, ...],
-     "array_reads": [{"key": "C", "base": 48, "depth": 16, "bits": 32}, ...]}
+     "array_reads": [{"key": "C", "base": 48, "depth": 16, "bits": 32}, ...],
+     "stalls": false, "watch": [{"key": "producer", "addr": 5}, ...]}
 
 The bus is driven and sampled at falling clock edges: an address presented after one falling
 edge is read (``bus_rdata``) or written at the rising edge and its read data is sampled at the
 next falling edge. While the kernel runs, no Python code runs per cycle: the testbench waits
-for the rising edge of ``done`` or a watchdog timer of ``max_cycles`` cycles.
+for the rising edge of ``done``, of ``stalled`` (a deadlocked dataflow region, when the design
+has that output) or a watchdog timer of ``max_cycles`` cycles; if the kernel did not finish,
+it reads the ``watch`` registers (which tasks wait, how full each FIFO is) for the report.
 """
 
 from __future__ import annotations
@@ -80,11 +83,21 @@ async def run_kernel(dut: Any) -> None:
     for entry in job["array_writes"]:
         await bus.write(entry["base"], unpack_words(inputs[entry["key"]]))
     await bus.write(job["control"], [1])
+    watchdog = Timer(job["max_cycles"] * job["clock_ps"], unit="ps")
     if not dut.done.value:
-        await First(RisingEdge(dut.done), Timer(job["max_cycles"] * job["clock_ps"], unit="ps"))
+        if job.get("stalls"):  # a deadlocked dataflow region raises `stalled` and stays so
+            await First(RisingEdge(dut.done), RisingEdge(dut.stalled), watchdog)
+        else:
+            await First(RisingEdge(dut.done), watchdog)
     finished = bool(dut.done.value)
+    stuck = bool(job.get("stalls")) and bool(dut.stalled.value) and not finished
     await bus.edge
-    result: dict[str, Any] = {"status": "done" if finished else "timeout", "scalars": {}}
+    status = "done" if finished else "deadlock" if stuck else "timeout"
+    result: dict[str, Any] = {"status": status, "scalars": {}, "watch": {}}
+    if not finished:  # the live state of the dataflow regions, for the error message
+        result["cycles"] = (await bus.read(job["cycles"], 1))[0]
+        for entry in job.get("watch", []):
+            result["watch"][entry["key"]] = (await bus.read(entry["addr"], 1))[0]
     if finished:
         result["cycles"] = (await bus.read(job["cycles"], 1))[0]
         for entry in job["scalar_reads"]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from ..ir._nodes import Layout
 from ..ir.types import AlloType, ArrayType
 
-__all__ = ["ArrayPortInfo", "KernelInfo", "ScalarPortInfo"]
+__all__ = ["ArrayPortInfo", "KernelInfo", "ScalarPortInfo", "WatchEntry"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,24 @@ class ArrayPortInfo:
 
 
 @dataclass(frozen=True)
+class WatchEntry:
+    """A field of a kernel's ``watch`` output, the live state of a dataflow region.
+
+    ``kind`` ``"task"``: bit 0 finished, bit 1 waiting on a stream (``gets`` / ``puts`` name the
+    streams it reads and writes); ``"fifo"``: the number of values in FIFO ``name`` of
+    ``depth``. Names of nested regions are prefixed with their instance (``inner.pipe``).
+    """
+
+    name: str
+    kind: str
+    offset: int
+    width: int
+    depth: int = 0
+    gets: tuple[str, ...] = ()
+    puts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class KernelInfo:
     """The interface of one generated kernel, in parameter order."""
 
@@ -51,3 +69,5 @@ class KernelInfo:
     arrays: tuple[ArrayPortInfo, ...]
     returns: tuple[str, ...]  # port names of the returned values, in return order
     params: tuple[str, ...]  # port names of the parameters, in parameter order
+    watch: tuple[WatchEntry, ...] = ()  # fields of the ``watch`` output (dataflow regions)
+    stalls: bool = False  # has a ``stalled`` output: waits on streams, or is deadlocked

@@ -7,7 +7,9 @@ Amaranth FSM whose states are named after the source lines they execute.
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Signal, Value
+from typing import Any
+
+from amaranth.hdl import Cat, Const, Module, Signal, Value
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -31,7 +33,7 @@ from ..lowering import (
     build_report,
 )
 from ._banks import ArrayPorts, bank_names
-from ._dataflow import stream_member, wire_dataflow
+from ._dataflow import can_stall, make_fifos, stream_member, watch_layout, wire_dataflow
 from ._datapath import Datapath, shape_of
 from ._dsp import planned_product
 from ._info import ArrayPortInfo, KernelInfo, ScalarPortInfo
@@ -74,8 +76,13 @@ class KernelComponent(wiring.Component):
                     members[name] = Out(array_port_signature(mem.type, depth))
         for sp in fsmd.streams:
             members[sp.name] = stream_member(sp)
+        self.watch_fields = watch_layout(fsmd)
+        if can_stall(fsmd):
+            members["stalled"] = Out(1)  # waits on a stream (or a region is deadlocked)
+        if self.watch_fields:
+            members["watch"] = Out(sum(e.width for e in self.watch_fields))
         super().__init__(wiring.Signature(members))
-        self.info = _info(fsmd)
+        self.info = _info(fsmd, self.watch_fields, "stalled" in members)
 
     def report(self) -> Report:
         """Per loop: trips, requested and achieved II, depth, latency; per array: storage."""
@@ -93,6 +100,8 @@ class KernelComponent(wiring.Component):
 
         datapath = Datapath(lookup)
         fsmd = self.fsmd
+        self._watch: dict[str, Value] = {}
+        self._stall_terms: list[tuple[object, Value]] = []
         self._instances = self._callees(m, ports)
         names = [f"s{n}_line{s.loc.line if s.loc else 0}" for n, s in enumerate(fsmd.states)]
         self._drivers = PortDrivers()
@@ -120,12 +129,28 @@ class KernelComponent(wiring.Component):
         m.d.comb += self.busy.eq(~fsm.ongoing("IDLE"))
         for n, state in enumerate(fsmd.states):
             if isinstance(state.next, RunPipeline):
-                self._pipes[state.next.index].elaborate(m, fsm.ongoing(names[n]))
-        self._drivers.emit(m, lambda c: fsm.ongoing(c) if isinstance(c, str) else c)
+                pipe = self._pipes[state.next.index]
+                pipe.elaborate(m, fsm.ongoing(names[n]))
+                self._stall_terms.append((names[n], pipe.stalled))
+        resolve = lambda c: fsm.ongoing(c) if isinstance(c, str) else c  # noqa: E731
+        self._drivers.emit(m, resolve)
+        self._outputs(m, resolve)
         m.d.comb += datapath.assignments
         for name, sym, _ in fsmd.results:
             m.d.comb += getattr(self, name).eq(regs[sym])
         return m
+
+    def _outputs(self, m: Module, resolve: Any) -> None:
+        """``stalled`` (any waiting state is active and waits) and ``watch``."""
+        if hasattr(self, "stalled"):
+            terms = [resolve(cond) & value for cond, value in self._stall_terms]
+            m.d.comb += self.stalled.eq(_any(terms))
+        if self.watch_fields:
+            for name, inst in self._instances.items():
+                for e in getattr(inst, "watch_fields", ()):
+                    value = inst.watch[e.offset : e.offset + e.width]
+                    self._watch[f"{name}.{e.name}"] = value
+            m.d.comb += self.watch.eq(Cat(*(self._watch[e.name] for e in self.watch_fields)))
 
     def _memories(self, m: Module) -> dict[Sym, ArrayPorts]:
         """The bank ports of every array, by symbol."""
@@ -148,6 +173,7 @@ class KernelComponent(wiring.Component):
             calls = [state.next] if isinstance(state.next, WaitCall) else []
             if isinstance(state.next, WaitDataflow):
                 calls = list(state.next.tasks)
+                make_fifos(m, self, state.next, instances)
             for call in calls:
                 inst = instances[call.instance]
                 for group, (read, _) in self._callee_banks(inst, call, ports):
@@ -208,6 +234,7 @@ class KernelComponent(wiring.Component):
         elif isinstance(nxt, GetStream):
             port = self._streams[nxt.stream]
             self._drivers.enable(port.ready, self._state)
+            self._stall_terms.append((self._state, ~port.valid))
             with m.If(port.valid):
                 m.d.sync += self._regs[nxt.sym].eq(port.payload)
                 m.next = names[nxt.then]
@@ -215,6 +242,7 @@ class KernelComponent(wiring.Component):
             port = self._streams[nxt.stream]
             self._drivers.value(port.payload, self._state, datapath(nxt.value))
             self._drivers.enable(port.valid, self._state)
+            self._stall_terms.append((self._state, ~port.ready))
             with m.If(port.ready):
                 m.next = names[nxt.then]
         elif isinstance(nxt, RunPipeline):
@@ -233,6 +261,8 @@ class KernelComponent(wiring.Component):
 
     def _wait(self, m: Module, nxt: WaitCall, names: list[str]) -> None:
         inst = self._instances[nxt.instance]
+        if hasattr(inst, "stalled"):
+            self._stall_terms.append((self._state, inst.stalled))
         d, state = self._drivers, self._state
         for group, (read, write) in self._callee_banks(inst, nxt, self._ports):
             d.value(read.addr, state, group.rd_addr)
@@ -277,7 +307,14 @@ def usage(fsmd: Fsmd) -> dict[Sym, tuple[bool, bool]]:
     return out
 
 
-def _info(fsmd: Fsmd) -> KernelInfo:
+def _any(terms: list[Value]) -> Value:
+    out: Value = Const(0, 1)
+    for term in terms:
+        out = out | term
+    return out
+
+
+def _info(fsmd: Fsmd, watch: tuple = (), stalls: bool = False) -> KernelInfo:
     params, returns = [], []
     used = usage(fsmd)
     returned = {m.sym: k for k, m in fsmd.array_results}
@@ -302,5 +339,12 @@ def _info(fsmd: Fsmd) -> KernelInfo:
     for k in range(len(fsmd.array_results) + len(fsmd.results)):
         returns.append(results[k] if k in results else next(scalar_results))
     return KernelInfo(
-        fsmd.name, scalar_in, scalar_out, tuple(arrays), tuple(returns), tuple(params)
+        fsmd.name,
+        scalar_in,
+        scalar_out,
+        tuple(arrays),
+        tuple(returns),
+        tuple(params),
+        watch,
+        stalls,
     )

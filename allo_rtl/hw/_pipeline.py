@@ -54,7 +54,7 @@ class PipelineLogic:
         """Add the pipeline to kernel module ``km``. A pipeline with stream transfers keeps
         its registers in a submodule whose clock enable is ``advance`` (docs/dataflow.md)."""
         p = self.p
-        self.km, self.oks, self.gets = km, [], []
+        self.km, self.oks, self.gets, self.fires = km, [], [], []
         stalls = any(op.kind in ("get", "put") for op in p.ops)
         m = Module() if stalls else km
         self.advance: Value = Signal(name=f"{self.prefix}advance") if stalls else Const(1, 1)
@@ -78,8 +78,13 @@ class PipelineLogic:
                 m.d.comb += pending.eq(1)
         finished = self.all_issued | self.last_issue | self.empty
         m.d.comb += self.done.eq(run & finished & ~pending & self.advance)
+        self.stalled: Value = Const(0, 1)  # waits on streams and no transfer happens
         if stalls:
             km.d.comb += self.advance.eq(_all(self.oks))
+            moved = Const(0, 1)
+            for fire in self.fires:
+                moved = moved | fire
+            self.stalled = run & ~self.advance & ~moved
             km.submodules[f"{self.prefix}core"] = EnableInserter(self.advance)(m)
 
     def _issue(self, m: Module, run: Value) -> Value:
@@ -182,6 +187,7 @@ class PipelineLogic:
             fire, ok = waiting & port.ready, ~active | fired | (waiting & port.ready)
         km.d.sync += fired.eq((fired | fire) & ~self.advance)
         self.oks.append(ok)
+        self.fires.append(fire)
 
     def at(self, m: Module, sym: Sym, t: int) -> Value:
         """The value of ``sym`` as the iteration in stage ``t`` sees it."""

@@ -6,7 +6,8 @@ Address map (word addresses, one element or scalar per word, raw bits zero-exten
     1  status    bit 0 busy, bit 1 done since the last start (read only)
     2  cycles    busy cycles of the last run: done cycle - start cycle (read only)
     3  ...       one word per scalar input (read/write, drives the kernel input), then one per
-                 scalar output (read only, latched when the kernel signals done)
+                 scalar output (read only, latched when the kernel signals done), then one per
+                 field of a dataflow kernel's ``watch`` output (read only, live)
     then         the arrays, in parameter order (array returns last); each array's base is
                  aligned to its depth rounded up to a power of two, so the element address is
                  the low bits of the bus address
@@ -71,7 +72,9 @@ def address_map(info: KernelInfo, word_bits: int | None = None) -> dict[str, Any
     ``registers`` / ``scalars`` / ``arrays`` (dicts by name, in address order). Scalars have
     ``addr`` and ``role`` (``in`` or ``out``); arrays have ``base``, ``depth``, ``shape``,
     ``span`` (the aligned region size) and ``role`` (``in``, ``out`` or ``inout``); both carry
-    the element type (``dtype``, ``bits``, ``signed``, ``fracs``, ``float``).
+    the element type (``dtype``, ``bits``, ``signed``, ``fracs``, ``float``). ``watch`` has one
+    read-only word per field of a dataflow kernel's ``watch`` output (``kind`` ``task``: bit 0
+    finished, bit 1 waiting on a stream; ``fifo``: values held, of ``depth``).
     """
     widest = default_word_bits(info)
     if word_bits is None:
@@ -89,6 +92,11 @@ def address_map(info: KernelInfo, word_bits: int | None = None) -> dict[str, Any
         for p in ports:
             scalars[p.name] = {"addr": addr, "role": role, **_type_fields(p.type)}
             addr += 1
+    watch: dict[str, Any] = {}
+    for e in info.watch:
+        watch[e.name] = {"addr": addr, "kind": e.kind, "depth": e.depth,
+                         "gets": list(e.gets), "puts": list(e.puts)}  # fmt: skip
+        addr += 1
     arrays: dict[str, Any] = {}
     for a in info.arrays:
         span = 1 << (a.depth - 1).bit_length()
@@ -109,6 +117,7 @@ def address_map(info: KernelInfo, word_bits: int | None = None) -> dict[str, Any
         "addr_bits": max(1, (addr - 1).bit_length()),
         "registers": registers,
         "scalars": scalars,
+        "watch": watch,
         "arrays": arrays,
     }
 
@@ -149,16 +158,17 @@ class Shell(wiring.Component):
         self.read_latency = read_latency
         self.address_map = address_map(info, word_bits)
         bits, abits = self.address_map["word_bits"], self.address_map["addr_bits"]
-        super().__init__(
-            {
-                "bus_addr": In(abits),
-                "bus_wdata": In(bits),
-                "bus_we": In(1),
-                "bus_rdata": Out(bits),
-                "busy": Out(1),
-                "done": Out(1),
-            }
-        )
+        members = {
+            "bus_addr": In(abits),
+            "bus_wdata": In(bits),
+            "bus_we": In(1),
+            "bus_rdata": Out(bits),
+            "busy": Out(1),
+            "done": Out(1),
+        }
+        if info.stalls:
+            members["stalled"] = Out(1)  # a dataflow region is deadlocked, or waits on a stream
+        super().__init__(members)
 
     def elaborate(self, platform: object) -> Module:
         m = Module()
@@ -182,6 +192,7 @@ class Shell(wiring.Component):
             m.d.sync += [cycles.eq(0), done_flag.eq(0)]
         words = {STATUS: Cat(running, done_flag), CYCLES: cycles}
         words.update(self._scalars(m, done))
+        words.update(self._watch(m))
         arrays = [self._array(m, a, running) for a in self.info.arrays]
         self._read_mux(m, words, arrays)
         return m
@@ -203,6 +214,16 @@ class Shell(wiring.Component):
                     m.d.sync += reg.eq(port)
             words[entry["addr"]] = reg
         return words
+
+    def _watch(self, m: Module) -> dict[int, Value]:
+        """The kernel's ``stalled`` output, and one word per field of its ``watch`` output."""
+        if self.info.stalls:
+            m.d.comb += self.stalled.eq(kernel_port(self.kernel, "stalled"))
+        watch = kernel_port(self.kernel, "watch")
+        return {
+            self.address_map["watch"][e.name]["addr"]: watch[e.offset : e.offset + e.width]
+            for e in self.info.watch
+        }
 
     def _array(self, m: Module, a: ArrayPortInfo, running: Value) -> tuple[Value, Value]:
         """Memories of array ``a`` (one per bank); returns (host selects it, read data)."""

@@ -41,7 +41,10 @@ class StreamLowering:
         for call in s.tasks:
             callee = self.module.func(call.callee)  # type: ignore[attr-defined]
             sub = _lower_function(callee, self.module, self.cache)  # type: ignore[attr-defined]
-            instance = f"{callee.sym.name}_{len(self.callees)}"  # type: ignore[attr-defined]
+            taken = {name for name, _ in self.callees}  # type: ignore[attr-defined]
+            instance = callee.sym.name
+            if instance in taken:
+                instance = f"{instance}_{len(self.callees)}"  # type: ignore[attr-defined]
             self.callees.append((instance, sub))  # type: ignore[attr-defined]
             arrays, streams, scalars = [], [], []
             for arg, port in zip(call.args, sub.param_ports):

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from amaranth.lib import wiring
 
-from .._errors import InternalError
+from .._errors import DeadlockError, InternalError
 from ..hw._info import KernelInfo
 from ..ir.types import ArrayType
 from ..reference import NumPyModule
@@ -29,6 +29,7 @@ from ._compare import first_mismatch
 from ._convert import from_word, from_words, to_word, to_words
 from ._errors import SimulationError, TraceWritten
 from ._tools import find_simulator, runner, tool_environment
+from ._watch import watch_report
 
 __all__ = ["RTLModule"]
 
@@ -224,6 +225,8 @@ class RTLModule:
                 for n, a in amap["arrays"].items()
                 if a["role"] != "in"
             ],
+            "stalls": self.info.stalls,
+            "watch": [{"key": n, "addr": w["addr"]} for n, w in amap.get("watch", {}).items()],
         }
         (run_dir / "job.json").write_text(json.dumps(job))
         if inputs:
@@ -268,10 +271,20 @@ class RTLModule:
             result = json.loads((run_dir / "outputs.json").read_text())
         except (OSError, ValueError):
             raise self._failure("the testbench wrote no results", run_dir) from None
+        if result["status"] == "deadlock":
+            raise DeadlockError(
+                f"{self.info.name} on {self.simulator}: a dataflow region deadlocked after "
+                f"{result['cycles']} cycles: every unfinished kernel waits on a stream\n"
+                + watch_report(self.design.address_map, result["watch"]),
+                self.top.loc,
+                "make the full streams deeper (`Stream[T, depth]`) or change the order of puts "
+                "and gets",
+            )
         if result["status"] != "done":
+            state = watch_report(self.design.address_map, result["watch"])
             raise SimulationError(
                 f"{self.info.name} on {self.simulator}: the kernel did not signal done within "
-                f"{self.max_cycles} cycles",
+                f"{self.max_cycles} cycles" + (f"\n{state}" if state else ""),
                 hint=f"raise max_cycles (now {self.max_cycles}) if the kernel needs longer",
             )
         self.cycles = result["cycles"]
