@@ -234,6 +234,31 @@ class Schedule:
         """Pipeline loop ``axis``, starting an iteration every ``initiation_interval`` cycles."""
         self._apply("pipeline", self._loop(axis), initiation_interval, rewind)
 
+    def to(self, target: Any, dst: str, axis: Any = None, depth: int = -1) -> None:
+        """Stream local array ``target`` from the kernel call that writes it to the call of
+        kernel ``dst`` that reads it, through a FIFO of ``depth`` elements (``-1``: the array's
+        size); the calls run as concurrent dataflow tasks (primitives/to.py)."""
+        if axis is not None:
+            raise ScheduleError(
+                "s.to(..., axis=...) is not supported: allo_rtl streams arrays between kernel "
+                "calls",
+                _user_loc(),
+                "call s.to(array, callee_name, depth=...) without `axis`",
+            )
+        self._apply("to", self._array(target), dst, depth)
+
+    def dataflow(self, axis: Any) -> None:
+        """Run the consecutive kernel calls of function ``axis`` as concurrent tasks, each
+        starting when the tasks it shares arrays with have finished (primitives/dataflow.py)."""
+        if not isinstance(axis, str):
+            raise ScheduleError(
+                f"s.dataflow takes a function name, not {axis!r}; dataflow loops are not "
+                "supported yet",
+                _user_loc(),
+                'write s.dataflow("top")',
+            )
+        self._apply("dataflow", axis)
+
     def parallel(self, axis: Any) -> None:
         """Run the iterations of loop ``axis`` in parallel (a full unroll in RTL)."""
         self._apply("parallel", self._loop(axis))

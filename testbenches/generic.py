@@ -14,8 +14,8 @@ The bus is driven and sampled at falling clock edges: an address presented after
 edge is read (``bus_rdata``) or written at the rising edge and its read data is sampled at the
 next falling edge. While the kernel runs, no Python code runs per cycle: the testbench waits
 for the rising edge of ``done``, of ``stalled`` (a deadlocked dataflow region, when the design
-has that output) or a watchdog timer of ``max_cycles`` cycles; if the kernel did not finish,
-it reads the ``watch`` registers (which tasks wait, how full each FIFO is) for the report.
+has that output) or a watchdog timer of ``max_cycles`` cycles. Then it reads the ``watch``
+registers of dataflow designs (which tasks wait, how full each FIFO is and was at most).
 """
 
 from __future__ import annotations
@@ -94,10 +94,10 @@ async def run_kernel(dut: Any) -> None:
     await bus.edge
     status = "done" if finished else "deadlock" if stuck else "timeout"
     result: dict[str, Any] = {"status": status, "scalars": {}, "watch": {}}
-    if not finished:  # the live state of the dataflow regions, for the error message
+    if not finished:  # the busy cycles so far (the counter runs on)
         result["cycles"] = (await bus.read(job["cycles"], 1))[0]
-        for entry in job.get("watch", []):
-            result["watch"][entry["key"]] = (await bus.read(entry["addr"], 1))[0]
+    for entry in job.get("watch", []):  # dataflow regions: tasks' state and FIFO levels
+        result["watch"][entry["key"]] = (await bus.read(entry["addr"], 1))[0]
     if finished:
         result["cycles"] = (await bus.read(job["cycles"], 1))[0]
         for entry in job["scalar_reads"]:

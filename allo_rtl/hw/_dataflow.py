@@ -10,6 +10,7 @@ same bank are refused, with a hint to partition the array so each has its own.
 
 from __future__ import annotations
 
+import itertools
 import re
 from types import SimpleNamespace
 from typing import Any
@@ -70,7 +71,8 @@ def watch_layout(fsmd: Fsmd) -> tuple[WatchEntry, ...]:
             puts = tuple(sym.name for port, sym in task.streams if dirs[port] == "put")
             add(WatchEntry(task.instance, "task", 0, 2, 0, gets, puts))
         for sym, t in st.next.streams:
-            add(WatchEntry(sym.name, "fifo", 0, Shape.cast(range(t.depth + 1)).width, t.depth))
+            bits = Shape.cast(range(t.depth + 1)).width  # level, then the high-water mark
+            add(WatchEntry(sym.name, "fifo", 0, 2 * bits, t.depth))
     for name, sub in fsmd.callees:
         for e in watch_layout(sub):
             gets = tuple(f"{name}.{g}" for g in e.gets)
@@ -112,50 +114,75 @@ def bank_usage(fsmd: Fsmd) -> dict[str, tuple[set[int], set[int]]]:
 
 
 def make_fifos(m: Module, kernel: Any, wait: WaitDataflow, instances: dict) -> None:
-    """The FIFOs of region ``wait``, connected to the tasks' stream ports."""
+    """The FIFOs of region ``wait``, connected to the tasks' stream ports; each watch field is
+    the FIFO's level and its highest level since reset."""
     for sym, buf in zip((sym for sym, _ in wait.streams), _fifos(m, wait, instances)):
-        kernel._watch[sym.name] = buf.level
+        high = Signal.like(buf.level, name=f"fifo_{_identifier(sym.name)}_high_water")
+        with m.If(buf.level > high):
+            m.d.sync += high.eq(buf.level)
+        kernel._watch[sym.name] = Cat(buf.level, high)
 
 
 def wire_dataflow(
-    m: Module, kernel: Any, wait: WaitDataflow, state: str, then: str, instances: dict
-) -> None:
-    """The array connections and completion of ``wait``, inside the controller's ``state``
-    (it goes to ``then`` when every task has finished)."""
-    _completion(m, kernel, wait, instances, then, state)
-    owners: dict[tuple[Sym, int, int], str] = {}
-    for task in wait.tasks:
+    m: Module, kernel: Any, wait: WaitDataflow, state: str, then: str, instances: dict,
+    datapath: Any,
+) -> None:  # fmt: skip
+    """The starts, array connections and completion of ``wait``, inside the controller's
+    ``state`` (it goes to ``then`` when every task has finished)."""
+    _completion(m, kernel, wait, instances, then, state, datapath)
+    owners: dict[tuple[Sym, int, int], list[int]] = {}
+    for n, task in enumerate(wait.tasks):
         inst = instances[task.instance]
         usage = bank_usage(inst.fsmd)
         for port, buf in task.arrays:
-            reads, writes = usage[port]
             one = SimpleNamespace(arrays=((port, buf),))
-            for bank, (group, (read, write)) in enumerate(
-                kernel._callee_banks(inst, one, kernel._ports)
-            ):
-                if bank in reads:
-                    _claim(owners, buf, bank, 0, task.instance, inst)
-                    kernel._drivers.value(read.addr, state, group.rd_addr)
-                    kernel._drivers.enable(read.en, state, group.rd_en)
-                if bank in writes:
-                    _claim(owners, buf, bank, 1, task.instance, inst)
-                    kernel._drivers.value(write.addr, state, group.wr_addr)
-                    kernel._drivers.value(write.data, state, group.wr_data)
-                    kernel._drivers.enable(write.en, state, group.wr_en)
+            for bank in range(len(kernel._callee_banks(inst, one, kernel._ports))):
+                for write in (0, 1):
+                    if bank in usage[port][write]:
+                        owners.setdefault((buf, bank, write), []).append(n)
+    order = _order(wait)
+    for (buf, bank, write), users in owners.items():
+        for a, b in itertools.combinations(users, 2):
+            if b not in order[a] and a not in order[b]:
+                _conflict(
+                    buf, bank, write, wait.tasks[a].instance, instances[wait.tasks[b].instance]
+                )
+        for n in users:
+            task = wait.tasks[n]
+            inst = instances[task.instance]
+            port = next(p for p, b in task.arrays if b == buf)
+            one = SimpleNamespace(arrays=((port, buf),))
+            group, (read, wport) = kernel._callee_banks(inst, one, kernel._ports)[bank]
+            cond = state if len(users) == 1 else (state, inst.busy)  # ordered: one is busy
+            if write:
+                kernel._drivers.value(wport.addr, cond, group.wr_addr)
+                kernel._drivers.value(wport.data, cond, group.wr_data)
+                kernel._drivers.enable(wport.en, cond, group.wr_en)
+            else:
+                kernel._drivers.value(read.addr, cond, group.rd_addr)
+                kernel._drivers.enable(read.en, cond, group.rd_en)
 
 
-def _claim(owners: dict, buf: Sym, bank: int, write: int, name: str, inst: Any) -> None:
-    key = (buf, bank, write)
-    other = owners.setdefault(key, name)
-    if other != name:
-        what = "write" if write else "read"
-        where = f" bank {bank}" if bank else ""
-        raise LoweringError(
-            f"dataflow tasks `{other}` and `{name}` both {what} array `{buf.name}`{where}, which "
-            f"has one {what} port; RTL targets give each bank port to one task",
-            inst.fsmd.loc,
-            f"partition `{buf.name}` (s.partition) so that each task uses banks of its own",
-        )
+def _order(wait: WaitDataflow) -> list[set[int]]:
+    """For each task, the tasks that finish before it starts (the closure of ``after``)."""
+    before: list[set[int]] = []
+    for task in wait.tasks:
+        closure = set(task.after)
+        for d in task.after:
+            closure |= before[d]
+        before.append(closure)
+    return before
+
+
+def _conflict(buf: Sym, bank: int, write: int, other: str, inst: Any) -> None:
+    what = "write" if write else "read"
+    where = f" bank {bank}" if bank else ""
+    raise LoweringError(
+        f"dataflow tasks `{other}` and `{inst.fsmd.name}` both {what} array `{buf.name}`{where}, "
+        f"which has one {what} port, while running at the same time",
+        inst.fsmd.loc,
+        f"partition `{buf.name}` (s.partition) so that each task uses banks of its own",
+    )
 
 
 def _identifier(name: str) -> str:
@@ -180,28 +207,47 @@ def _fifos(m: Module, wait: WaitDataflow, instances: dict) -> list[fifo.SyncFIFO
 
 
 def _completion(
-    m: Module, kernel: Any, wait: WaitDataflow, instances: dict, then: str, state: str
-) -> None:
-    """Each task's ``done`` pulse is remembered until all tasks are done. When every unfinished
-    task waits on a stream in the same cycle, nothing can change any more: the region is
-    deadlocked, and says so on the kernel's ``stalled`` output."""
-    finished: list[Signal] = []
+    m: Module, kernel: Any, wait: WaitDataflow, instances: dict, then: str, state: str,
+    datapath: Any,
+) -> None:  # fmt: skip
+    """Each task's ``done`` pulse is remembered until all tasks are done; a task with ``after``
+    starts in the cycle its last predecessor finishes. When every unfinished task waits (on a
+    stream, or for a predecessor) in the same cycle, nothing can change any more: the region
+    is deadlocked, and says so on the kernel's ``stalled`` output."""
+    flags = [Signal(name=f"{t.instance}_finished") for t in wait.tasks]
+    over = [flag | instances[t.instance].done for flag, t in zip(flags, wait.tasks)]
     every: Value = Value.cast(1)
+    for end in over:
+        every = every & end
     blocked: Value = Value.cast(1)
-    fields = []
-    for task in wait.tasks:
+    for task, flag, end in zip(wait.tasks, flags, over):
         inst = instances[task.instance]
-        flag = Signal(name=f"{task.instance}_finished")
         with m.If(inst.done):
             m.d.sync += flag.eq(1)
-        finished.append(flag)
-        every = every & (flag | inst.done)
         waits = inst.stalled if hasattr(inst, "stalled") else Value.cast(0)
-        blocked = blocked & (flag | inst.done | waits)
-        fields.append((flag, waits))
-    with m.If(every):
-        m.d.sync += [f.eq(0) for f in finished]
-        m.next = then
-    for task, (flag, waits) in zip(wait.tasks, fields):
+        if task.start is not None:
+            waits = waits | _deferred_start(m, task, inst, over, every, datapath)
+        blocked = blocked & (end | waits)
         kernel._watch[task.instance] = Cat(flag, waits)
+    with m.If(every):
+        m.d.sync += [f.eq(0) for f in flags]
+        m.next = then
     kernel._stall_terms.append((state, blocked & ~every))
+
+
+def _deferred_start(
+    m: Module, task: Any, inst: Any, over: list[Value], every: Value, datapath: Any
+) -> Value:
+    """Start ``task`` once its predecessors are over; returns "still waiting for them"."""
+    started = Signal(name=f"{task.instance}_started")
+    ready: Value = Value.cast(1)
+    for d in task.after:
+        ready = ready & over[d]
+    with m.If(~started & ready):
+        m.d.sync += started.eq(1)
+        m.d.comb += inst.start.eq(1)
+        for port, value in task.start.scalars:
+            m.d.comb += getattr(inst, port).eq(datapath(value))
+    with m.If(every):
+        m.d.sync += started.eq(0)
+    return ~started & ~ready

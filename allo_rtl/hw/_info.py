@@ -47,7 +47,7 @@ class WatchEntry:
 
     ``kind`` ``"task"``: bit 0 finished, bit 1 waiting on a stream (``gets`` / ``puts`` name the
     streams it reads and writes); ``"fifo"``: the number of values in FIFO ``name`` of
-    ``depth``. Names of nested regions are prefixed with their instance (``inner.pipe``).
+    ``depth`` (low half) and the most it has held since reset (high half). Names of nested regions are prefixed with their instance (``inner.pipe``).
     """
 
     name: str

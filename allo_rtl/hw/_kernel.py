@@ -132,7 +132,12 @@ class KernelComponent(wiring.Component):
                 pipe = self._pipes[state.next.index]
                 pipe.elaborate(m, fsm.ongoing(names[n]))
                 self._stall_terms.append((names[n], pipe.stalled))
-        resolve = lambda c: fsm.ongoing(c) if isinstance(c, str) else c  # noqa: E731
+
+        def resolve(cond: Any) -> Value:  # a state, (a state, a condition) or a condition
+            if isinstance(cond, tuple):
+                return fsm.ongoing(cond[0]) & cond[1]
+            return fsm.ongoing(cond) if isinstance(cond, str) else cond
+
         self._drivers.emit(m, resolve)
         self._outputs(m, resolve)
         m.d.comb += datapath.assignments
@@ -230,7 +235,7 @@ class KernelComponent(wiring.Component):
         elif isinstance(nxt, WaitCall):
             self._wait(m, nxt, names)
         elif isinstance(nxt, WaitDataflow):
-            wire_dataflow(m, self, nxt, self._state, names[nxt.then], self._instances)
+            wire_dataflow(m, self, nxt, self._state, names[nxt.then], self._instances, datapath)
         elif isinstance(nxt, GetStream):
             port = self._streams[nxt.stream]
             self._drivers.enable(port.ready, self._state)
@@ -332,8 +337,14 @@ def _info(fsmd: Fsmd, watch: tuple = (), stalls: bool = False) -> KernelInfo:
     scalar_out = tuple(ScalarPortInfo(n, t) for n, _, t in fsmd.results)
     by_param = {i: m for i, m in fsmd.array_params}
     scalar_names = iter(p.name for p in scalar_in)
-    for i in range(len(fsmd.array_params) + len(fsmd.scalar_params)):
-        params.append(by_param[i].port if i in by_param else next(scalar_names))
+    streams = iter(sp.name for sp in fsmd.streams)
+    for i in range(len(fsmd.array_params) + len(fsmd.scalar_params) + len(fsmd.streams)):
+        if i in by_param:
+            params.append(by_param[i].port)
+        elif fsmd.streams and fsmd.param_ports[i] in {sp.name for sp in fsmd.streams}:
+            params.append(next(streams))
+        else:
+            params.append(next(scalar_names))
     results = {k: m.port for k, m in fsmd.array_results}
     scalar_results = iter(p.name for p in scalar_out)
     for k in range(len(fsmd.array_results) + len(fsmd.results)):

@@ -74,7 +74,8 @@ def address_map(info: KernelInfo, word_bits: int | None = None) -> dict[str, Any
     ``span`` (the aligned region size) and ``role`` (``in``, ``out`` or ``inout``); both carry
     the element type (``dtype``, ``bits``, ``signed``, ``fracs``, ``float``). ``watch`` has one
     read-only word per field of a dataflow kernel's ``watch`` output (``kind`` ``task``: bit 0
-    finished, bit 1 waiting on a stream; ``fifo``: values held, of ``depth``).
+    finished, bit 1 waiting on a stream; ``fifo``: values held, of ``depth``, in the low
+    ``bits`` bits, and the most held since reset above them).
     """
     widest = default_word_bits(info)
     if word_bits is None:
@@ -94,7 +95,7 @@ def address_map(info: KernelInfo, word_bits: int | None = None) -> dict[str, Any
             addr += 1
     watch: dict[str, Any] = {}
     for e in info.watch:
-        watch[e.name] = {"addr": addr, "kind": e.kind, "depth": e.depth,
+        watch[e.name] = {"addr": addr, "kind": e.kind, "depth": e.depth, "bits": e.width // 2,
                          "gets": list(e.gets), "puts": list(e.puts)}  # fmt: skip
         addr += 1
     arrays: dict[str, Any] = {}

@@ -406,14 +406,21 @@ class StreamPut:
 class Dataflow:
     """A dataflow region: declares ``streams`` and runs ``tasks`` (calls) concurrently.
 
-    Every task starts at once; the statement ends when all have returned. Tasks communicate
-    only through the streams (passed as :class:`StreamRef` arguments) and through arrays they
-    share. Each stream connects exactly one producer task to one consumer task.
+    A task starts as soon as the tasks listed in ``deps[n]`` (indices of earlier tasks; empty:
+    none, also when ``deps`` is empty) have returned; the statement ends when all have
+    returned. Tasks communicate through the streams (passed as :class:`StreamRef` arguments)
+    and through arrays they share, which ``deps`` orders. Each stream connects exactly one
+    producer task to one consumer task.
     """
 
     streams: tuple[tuple[Sym, StreamType], ...]
     tasks: tuple[Call, ...]
     loc: Loc
+    deps: tuple[tuple[int, ...], ...] = ()
+
+    def after(self, n: int) -> tuple[int, ...]:
+        """The tasks task ``n`` waits for."""
+        return self.deps[n] if self.deps else ()
 
 
 @dataclass(frozen=True, slots=True)

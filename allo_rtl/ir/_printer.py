@@ -205,8 +205,12 @@ class _StmtPrinter(StmtVisitor):
         self.depth += 1
         for sym, t in s.streams:
             self.emit(f"{self.names(sym)}: {t}")
-        for task in s.tasks:
+        for n, task in enumerate(s.tasks):
             self.visit(task)
+            if s.after(n):
+                self.lines[-1] += (
+                    f"  # after {', '.join(s.tasks[d].callee.name for d in s.after(n))}"
+                )
         self.depth -= 1
 
     def visit_Return(self, s: Return) -> None:

@@ -263,6 +263,11 @@ class _Checker(ExprVisitor, StmtVisitor):
             self.declare(s, sym, t)
         for task in s.tasks:
             self.visit(task)
+        if s.deps and (
+            len(s.deps) != len(s.tasks)
+            or any(not all(0 <= d < n for d in ds) for n, ds in enumerate(s.deps))
+        ):
+            raise _fail(s, "dataflow dependences must name earlier tasks")
         for sym, _ in s.streams:
             del self.scopes[sym]
 

@@ -102,11 +102,15 @@ class PutStream:
 @dataclass(frozen=True)
 class Task:
     """One kernel instance of a dataflow region: the caller's arrays it drives and the
-    region streams its stream ports connect to (callee port, region stream)."""
+    region streams its stream ports connect to (callee port, region stream). A task with
+    ``after`` starts (``start``, its scalar inputs read from registers) when those tasks have
+    finished; the others start together in the state before the wait."""
 
     instance: str
     arrays: tuple[tuple[str, Sym], ...]
     streams: tuple[tuple[str, Sym], ...]
+    after: tuple[int, ...] = ()  # tasks that must finish before this one starts
+    start: CallStart | None = None  # the start of a task that waits for others (``after``)
 
 
 @dataclass(frozen=True)

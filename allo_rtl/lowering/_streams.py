@@ -9,12 +9,33 @@ the caller and its tasks sub-kernel instances (hw/_kernel.py).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from .._errors import LoweringError
-from ..ir._nodes import ArrayRef, Dataflow, Function, StreamGet, StreamPut, StreamRef, Sym, walk
+from ..ir._nodes import (
+    ArrayRef,
+    Dataflow,
+    Function,
+    StreamGet,
+    StreamPut,
+    StreamRef,
+    Sym,
+    Var,
+    walk,
+)  # fmt: skip
 from ..ir.types import StreamType
-from ._fsmd import CallStart, GetStream, Goto, PutStream, State, StreamPort, Task, WaitDataflow
+from ._fsmd import (
+    CallStart,
+    GetStream,
+    Goto,
+    PutStream,
+    SetReg,
+    State,
+    StreamPort,
+    Task,
+    WaitDataflow,
+)  # fmt: skip
 
 __all__ = ["StreamLowering", "stream_ports"]
 
@@ -54,13 +75,22 @@ class StreamLowering:
                     streams.append((port, arg.sym))
                 else:
                     scalars.append((port, arg))
-            tasks.append(Task(instance, tuple(arrays), tuple(streams)))
+            tasks.append(Task(instance, tuple(arrays), tuple(streams), s.after(len(tasks))))
             starts.append((instance, sub.name, scalars))
         cycles, values = self.stage([v for *_, sc in starts for _, v in sc])  # type: ignore[attr-defined]
         it = iter(values)
-        for instance, name, scalars in starts:
+        for n, (instance, name, scalars) in enumerate(starts):
             pairs = tuple((port, next(it)) for port, _ in scalars)
-            cycles[-1].actions.append(CallStart(instance, name, pairs))
+            if not s.after(n):
+                cycles[-1].actions.append(CallStart(instance, name, pairs))
+                continue
+            held = []  # a later start reads its scalar inputs from registers
+            for port, value in pairs:
+                reg = Sym(f"{instance}_{port}")
+                self.registers[reg] = value.type  # type: ignore[attr-defined]
+                cycles[-1].actions.append(SetReg(reg, value))
+                held.append((port, Var(reg, value.type, value.loc)))
+            tasks[n] = replace(tasks[n], start=CallStart(instance, name, tuple(held)))
         (wait,) = self.reserve()  # type: ignore[attr-defined]
         self.states[wait] = State((), WaitDataflow(tuple(tasks), s.streams, self.succ), (), s.loc)  # type: ignore[attr-defined]
         return self.emit(cycles, Goto(wait), s.loc)  # type: ignore[attr-defined]

@@ -408,9 +408,10 @@ class _FunctionGen(StmtVisitor):
             tasks.append(f"({task.callee.name!r}, f_{task.callee.name}({args}))")
         streams = ", ".join(self.names(sym) for sym, _ in s.streams)
         loc = self.const_ref(s.loc, "loc")
+        deps = [s.after(n) for n in range(len(s.tasks))]
         self.emit(
             f"_run_dataflow({self.fn.sym.name!r}, {loc}, [{', '.join(tasks)}], [{streams}], "
-            "_fifo_stats)"
+            f"_fifo_stats, {deps!r})"
         )
 
     def visit_Return(self, s: Return) -> None:

@@ -67,19 +67,26 @@ def run(
     tasks: list[tuple[str, Iterator[Any]]],
     streams: list[Stream],
     stats: FifoStats | None = None,
+    deps: list[tuple[int, ...]] | None = None,
 ) -> None:
-    """Run ``tasks`` (name, generator) concurrently until all return."""
-    live = [(name, gen, None) for name, gen in tasks]
+    """Run ``tasks`` (name, generator) concurrently until all return; task ``n`` starts when
+    the tasks ``deps[n]`` have returned."""
+    deps = deps or [()] * len(tasks)
+    live = [(n, name, gen, None) for n, (name, gen) in enumerate(tasks)]
+    done: set[int] = set()
     while live:
         before = sum(s.ops for s in streams)
         waiting = []
-        for name, gen, _ in live:
+        for n, name, gen, _ in live:
+            if not done.issuperset(deps[n]):
+                waiting.append((n, name, gen, ("after", None)))
+                continue
             try:
-                waiting.append((name, gen, gen.send(None)))
+                waiting.append((n, name, gen, gen.send(None)))
             except StopIteration:
-                pass
+                done.add(n)
         if len(waiting) == len(live) and sum(s.ops for s in streams) == before:
-            raise _deadlock(region, loc, waiting)
+            raise _deadlock(region, loc, [w[1:] for w in waiting if w[3][0] != "after"])
         live = waiting
     if stats is not None:
         stats.record(region, streams)

@@ -29,7 +29,7 @@ from ._compare import first_mismatch
 from ._convert import from_word, from_words, to_word, to_words
 from ._errors import SimulationError, TraceWritten
 from ._tools import find_simulator, runner, tool_environment
-from ._watch import watch_report
+from ._watch import high_water, watch_report
 
 __all__ = ["RTLModule"]
 
@@ -49,12 +49,16 @@ class RTLModule:
     kernel's IR (for argument checks, result conversion and :meth:`verify`). The simulator is
     compiled when the module is created (or found in the cache, see ``allo_rtl.sim._cache``).
 
-    After a call, ``cycles`` holds the kernel's busy cycles (the shell's ``cycles`` register)
-    and ``last_trace`` the waveform file if the call was traced. ``compiles`` counts the
+    After a call, ``cycles`` holds the kernel's busy cycles (the shell's ``cycles`` register),
+    ``fifo_high_water`` the most values each dataflow FIFO held (by stream name), and
+    ``last_trace`` the waveform file if the call was traced. ``compiles`` counts the
     simulator builds this module did itself (0 when every build came from the cache).
     ``trace``: ``False``, ``True`` (a waveform in a new temporary directory), a file or an
     existing directory; a call's ``trace=`` overrides the module's. Verilator writes VCD,
-    Icarus FST. ``max_cycles`` bounds a run (a watchdog in simulated time).
+    Icarus FST. ``max_cycles`` bounds a run (a watchdog in simulated time); on expiry the
+    error lists the dataflow tasks still running or waiting and the FIFOs they wait on. A
+    deadlocked dataflow region is detected in hardware (every unfinished task waits in the
+    same cycle) and raises :class:`~allo_rtl.DeadlockError` at once.
     """
 
     def __init__(
@@ -80,6 +84,7 @@ class RTLModule:
         self.top = self.reference.top
         self._check_interface()
         self.cycles: int | None = None
+        self.fifo_high_water: dict[str, int] = {}  # dataflow FIFOs: the most values held
         self.last_trace: Path | None = None
         self.compiles = 0
         self._build_dirs: dict[bool, Path] = {}
@@ -288,6 +293,7 @@ class RTLModule:
                 hint=f"raise max_cycles (now {self.max_cycles}) if the kernel needs longer",
             )
         self.cycles = result["cycles"]
+        self.fifo_high_water = high_water(self.design.address_map, result.get("watch", {}))
         arrays: dict[str, list[int]] = {}
         if (run_dir / "outputs.npz").exists():
             with np.load(run_dir / "outputs.npz") as npz:

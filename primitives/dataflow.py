@@ -1,0 +1,111 @@
+"""``dataflow(func)``: run the consecutive kernel calls of function ``func`` as concurrent
+tasks (task-level pipelining). A task starts when the earlier tasks it depends on through a
+shared array have finished (one writes what the other reads or writes); tasks that share no
+array, or only streams (``to``), run at the same time.
+
+Before::
+
+    def top(A: int32[8], C: int32[8], E: int32[8]):
+        B: int32[8]
+        f(A, B)
+        g(B, C)
+        h(A, E)
+
+After ``dataflow("top")``::
+
+    def top(A: int32[8], C: int32[8], E: int32[8]):
+        B: int32[8]
+        dataflow:
+            f(A, B)
+            g(B, C)  # after f
+            h(A, E)
+
+A run of calls that already contains a dataflow statement (from ``to``) is merged into one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .._errors import Loc
+from ..ir._nodes import ArrayRef, Call, Dataflow, Function, Load, Module, Store, Sym, walk
+from ._common import fail, function_of, replace_function
+
+__all__ = ["dataflow", "task_deps"]
+
+
+def dataflow(module: Module, func: str | None, loc: Loc | None = None) -> Module:
+    """``module`` with the call runs of ``func`` turned into dataflow statements."""
+    fn = function_of(module, func, loc)
+    body: list = []
+    run: list = []
+    for stmt in (*fn.body, None):
+        if isinstance(stmt, (Call, Dataflow)):
+            run.append(stmt)
+            continue
+        body += _merge(module, run, fn, loc) if len(run) > 1 else run
+        run = []
+        if stmt is not None:
+            body.append(stmt)
+    if not any(isinstance(s, Dataflow) for s in body):
+        raise fail(
+            f"dataflow: `{fn.sym.name}` has no two consecutive kernel calls to run as tasks",
+            loc,
+            fn.loc,
+            hint="call the kernels one after the other in the function's body",
+        )
+    return replace_function(module, replace(fn, body=tuple(body)))
+
+
+def _merge(module: Module, run: list, fn: Function, loc: Loc | None) -> list:
+    streams: list = []
+    tasks: list[Call] = []
+    for stmt in run:
+        if isinstance(stmt, Dataflow):
+            streams += stmt.streams
+            tasks += stmt.tasks
+        else:
+            if stmt.results:
+                raise fail(
+                    f"dataflow: the call of `{stmt.callee.name}` returns a value; tasks pass "
+                    "their results through array arguments",
+                    loc,
+                    stmt.loc,
+                )
+            tasks.append(stmt)
+    deps = task_deps(module, tasks)
+    return [Dataflow(tuple(streams), tuple(tasks), run[0].loc, deps)]
+
+
+def _param_use(module: Module, call: Call) -> dict[Sym, tuple[bool, bool]]:
+    """For each array argument of ``call``: whether the callee may read and write it."""
+    callee = module.func(call.callee)
+    out: dict[Sym, tuple[bool, bool]] = {}
+    for arg, param in zip(call.args, callee.params):
+        if not isinstance(arg, ArrayRef):
+            continue
+        nodes = [n for n in walk(callee) if getattr(n, "buf", None) == param.sym]
+        reads = any(isinstance(n, Load) for n in nodes)
+        writes = any(isinstance(n, Store) for n in nodes)
+        passed = any(
+            isinstance(n, Call) and any(getattr(a, "sym", None) == param.sym for a in n.args)
+            for n in walk(callee)
+        )
+        r, w = out.get(arg.sym, (False, False))
+        out[arg.sym] = (r or reads or passed, w or writes or passed)
+    return out
+
+
+def task_deps(module: Module, tasks: list[Call]) -> tuple[tuple[int, ...], ...]:
+    """For each task, the earlier tasks it must wait for: those sharing an array with it
+    where one of the two may write it."""
+    uses = [_param_use(module, t) for t in tasks]
+    deps = []
+    for n, mine in enumerate(uses):
+        after = tuple(
+            m
+            for m in range(n)
+            if any(sym in uses[m] and (w or uses[m][sym][1]) for sym, (_, w) in mine.items())
+        )
+        deps.append(after)
+    return tuple(deps) if any(deps) else ()
