@@ -43,6 +43,7 @@ from ..ir._nodes import (
     Decl,
     For,
     Function,
+    If,
     Load,
     Module,
     Param,
@@ -147,7 +148,8 @@ def _as_stream(
             f"stream it, but {what}",
             loc,
             (wrong or hits or [fn])[0].loc,
-            hint="keep the values in a local array or scalar and access the parameter once",
+            hint="keep the values in a local array or scalar and access the parameter once"
+            + ("" if write else f"; `{fn.sym.name}` must be the kernel that reads the array"),
         )
     access = hits[0]
     stmt, loops = _enclosing(fn.body, access)
@@ -164,14 +166,18 @@ def _as_stream(
     return replace(fn, body=map_stmts(fn.body, lambda s: (get, used) if s is stmt else s))
 
 
-def _enclosing(stmts: tuple, node: Any, loops: tuple = ()) -> tuple[Any, tuple[For, ...]]:
-    """The statement of ``stmts`` (searched into loops only) that contains ``node``, and the
-    loops around it."""
+def _enclosing(stmts: tuple, node: Any, loops: tuple = ()) -> tuple[Any, tuple]:
+    """The statement of ``stmts`` (searched into loops and branches) that contains ``node``,
+    and the loops and branches around it."""
     for s in stmts:
         if not any(n is node for n in walk(s)):
             continue
         if isinstance(s, For) and not (s.lo is node or s.hi is node):
             inner = _enclosing(s.body, node, (*loops, s))
+            if inner[0] is not None:
+                return inner
+        if isinstance(s, If) and not any(n is node for n in walk(s.cond)):
+            inner = _enclosing(s.then + s.orelse, node, (*loops, s))
             if inner[0] is not None:
                 return inner
         return s, loops

@@ -144,9 +144,8 @@ def wire_dataflow(
     for (buf, bank, write), users in owners.items():
         for a, b in itertools.combinations(users, 2):
             if b not in order[a] and a not in order[b]:
-                _conflict(
-                    buf, bank, write, wait.tasks[a].instance, instances[wait.tasks[b].instance]
-                )
+                other, inst = wait.tasks[a].instance, instances[wait.tasks[b].instance]
+                _conflict(buf, bank, write, other, inst, kernel)
         for n in users:
             task = wait.tasks[n]
             inst = instances[task.instance]
@@ -174,9 +173,9 @@ def _order(wait: WaitDataflow) -> list[set[int]]:
     return before
 
 
-def _conflict(buf: Sym, bank: int, write: int, other: str, inst: Any) -> None:
+def _conflict(buf: Sym, bank: int, write: int, other: str, inst: Any, kernel: Any) -> None:
     what = "write" if write else "read"
-    where = f" bank {bank}" if bank else ""
+    where = f" bank {bank}" if len(kernel._ports[buf].banks) > 1 else ""
     raise LoweringError(
         f"dataflow tasks `{other}` and `{inst.fsmd.name}` both {what} array `{buf.name}`{where}, "
         f"which has one {what} port, while running at the same time",

@@ -217,10 +217,15 @@ class Shell(wiring.Component):
         return words
 
     def _watch(self, m: Module) -> dict[int, Value]:
-        """The kernel's ``stalled`` output, and one word per field of its ``watch`` output."""
+        """The kernel's ``stalled`` output, and one word per field of its ``watch`` output;
+        both registered (a cycle late), which keeps the kernel's wait logic off the paths of
+        the host bus."""
         if self.info.stalls:
-            m.d.comb += self.stalled.eq(kernel_port(self.kernel, "stalled"))
-        watch = kernel_port(self.kernel, "watch")
+            m.d.sync += self.stalled.eq(kernel_port(self.kernel, "stalled"))
+        if not self.info.watch:
+            return {}
+        watch = Signal.like(kernel_port(self.kernel, "watch"), name="watch")
+        m.d.sync += watch.eq(kernel_port(self.kernel, "watch"))
         return {
             self.address_map["watch"][e.name]["addr"]: watch[e.offset : e.offset + e.width]
             for e in self.info.watch

@@ -232,6 +232,8 @@ class _Builder:
         op = PipeOp(kind, sym, None, (), value, guard, t, self.pin, loc, 0, 0, stream=stream)
         self.ops.append(op)
         self.temps[sym] = op
+        if kind == "get" and self.model is not None:  # a FIFO's read data, then a hold mux
+            self.delays[sym] = self.model.bram_ns
         return Var(sym, t, loc)
 
     def stmt(self, s: Stmt, guard: Expr | None) -> None:
