@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from amaranth.hdl import Cat, Module, Mux, Signal, Value, unsigned
+from amaranth.hdl import Array, Cat, Module, Mux, Signal, Value, unsigned
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -194,7 +194,7 @@ class Shell(wiring.Component):
         words = {STATUS: Cat(running, done_flag), CYCLES: cycles}
         words.update(self._scalars(m, done))
         words.update(self._watch(m))
-        arrays = [self._array(m, a, running) for a in self.info.arrays]
+        arrays = [self._array(m, a, self._owner(m, a.name, go, done)) for a in self.info.arrays]
         self._read_mux(m, words, arrays)
         return m
 
@@ -230,6 +230,18 @@ class Shell(wiring.Component):
             self.address_map["watch"][e.name]["addr"]: watch[e.offset : e.offset + e.width]
             for e in self.info.watch
         }
+
+    def _owner(self, m: Module, name: str, go: Value, done: Value) -> Signal:
+        """A register per array, high while the kernel owns its ports: from the cycle after the
+        start is requested (the start pulse) to the kernel's done cycle, like ``start | busy``
+        but straight from a flip-flop, not through the kernel's state decoding, since it
+        switches every bank's ports."""
+        owner = Signal(name=f"{name}_kernel_owns")
+        with m.If(done):
+            m.d.sync += owner.eq(0)
+        with m.If(go):
+            m.d.sync += owner.eq(1)
+        return owner
 
     def _array(self, m: Module, a: ArrayPortInfo, running: Value) -> tuple[Value, Value]:
         """Memories of array ``a`` (one per bank); returns (host selects it, read data)."""
@@ -285,21 +297,25 @@ class Shell(wiring.Component):
         arrays from their read port, each gated by a registered one-hot select and OR-ed, so
         block RAM data pass through as few LUT levels as possible."""
         reg_data = Signal.like(self.bus_rdata, name="reg_rdata")
-        with m.Switch(self.bus_addr):
-            for addr, value in words.items():
-                with m.Case(addr):
-                    m.d.sync += reg_data.eq(value)
-            with m.Default():
-                m.d.sync += reg_data.eq(0)
+        addr = self.bus_addr
+        if self.read_latency == 2:  # the register multiplexer decodes a registered address
+            addr = Signal.like(self.bus_addr, name="reg_raddr")
+            m.d.sync += addr.eq(self.bus_addr)
+        # the register words fill addresses 0 .. n-1: a multiplexer tree indexed by the low
+        # address bits (log depth, where a case per word compared every address bit)
+        n = max(words) + 1
+        table = Array(Value.cast(words.get(at, 0)) for at in range(n))
+        index = addr[: max(1, (n - 1).bit_length())]
+        m.d.sync += reg_data.eq(Mux(addr < n, table[index], 0))
         terms = [reg_data]
         for i, (selected, data) in enumerate(arrays):
             chosen = Signal(name=f"rdata_sel{i}")
             m.d.sync += chosen.eq(selected)
             terms.append(Mux(chosen, data, 0))
-        if self.read_latency == 2:  # every term registered: block RAM data -> one LUT -> FF
+        if self.read_latency == 2:  # every array term registered: block RAM data -> LUT -> FF
             staged = [Signal.like(self.bus_rdata, name=f"rdata_term{i}") for i in range(len(terms))]
-            m.d.sync += [reg.eq(term) for reg, term in zip(staged, terms)]
-            terms = staged
+            m.d.sync += [reg.eq(term) for reg, term in zip(staged[1:], terms[1:])]
+            terms = [reg_data, *staged[1:]]
         total = terms[0]
         for term in terms[1:]:
             total = total | term

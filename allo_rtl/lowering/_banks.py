@@ -2,8 +2,10 @@
 
 A cyclic bank ``(a * i + c) % f`` is static when ``i`` is a loop variable whose values make
 ``a * i`` congruent modulo ``f`` (``for i in range(0, N, f)``, as an unroll by ``f`` makes it,
-or ``a`` a multiple of ``f``); constant indices (full unrolls) give static banks of every kind. Other accesses are
-dynamic: they address every bank and use all of their ports in that cycle.
+or ``a`` a multiple of ``f``); constant indices (full unrolls) give static banks of every kind;
+a block bank is static when the loop's first and last values fall in one block (each instance
+of a dataflow kernel working on its own rows). Other accesses are dynamic: they address every
+bank and use all of their ports in that cycle.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from ..ir.types import ArrayType
 
 __all__ = ["Residues", "static_bank"]
 
-Residues = dict[Sym, tuple[int, int]]  # loop variable -> (modulus, residue)
+# loop variable -> (modulus, residue) or (modulus, residue, smallest, largest value)
+Residues = dict[Sym, tuple[int, ...]]
 
 
 def _dim_bank(layout: Layout, d: int, n: int, idx: Expr, residues: Residues) -> int | None:
@@ -27,10 +30,16 @@ def _dim_bank(layout: Layout, d: int, n: int, idx: Expr, residues: Residues) -> 
     lin = affine_var(idx)
     # a complete partition is a cyclic one with one bank per index
     if layout.kinds[d] in ("cyclic", "complete") and lin is not None and lin[0] in residues:
-        modulus, residue = residues[lin[0]]
+        modulus, residue = residues[lin[0]][:2]
         var, a, c = lin
         if (a * modulus) % banks == 0:  # a * v + c = a * residue + c (mod banks) for every v
             return (a * residue + c) % banks
+    if layout.kinds[d] == "block" and lin is not None and len(residues.get(lin[0], ())) == 4:
+        var, a, c = lin  # the loop's values reach one block when both ends do
+        ends = sorted(a * v + c for v in residues[var][2:])
+        if 0 <= ends[0] and ends[1] < n:
+            first, last = (layout.split(d, n, e)[0] for e in ends)
+            return first if first == last else None
     return None
 
 

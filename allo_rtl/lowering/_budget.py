@@ -44,10 +44,12 @@ from ._fsmd import (
     CallStart,
     Fsmd,
     Pipeline,
+    PutStream,
     ReadPort,
     RunPipeline,
     SetReg,
     State,
+    WaitDataflow,
     WritePort,
 )
 from ._modulo import reschedule
@@ -141,6 +143,12 @@ def _next_demands(nxt: Any, regs: dict[Sym, int], out: dict[Sym, int]) -> None:
         for a in nxt.exit:
             need(a.value, regs.get(a.sym, 1 << 16), out)
         _next_demands(nxt.then, regs, out)
+    elif isinstance(nxt, PutStream):
+        need(nxt.value, _full(nxt.value), out)
+    elif isinstance(nxt, WaitDataflow):
+        for task in nxt.tasks:
+            for _, v in task.start.scalars if task.start is not None else ():
+                need(v, _full(v), out)
 
 
 def _pipeline_demands(p: Pipeline, regs: dict[Sym, int], widths: dict[Sym, int]) -> dict[Sym, int]:
@@ -154,6 +162,8 @@ def _pipeline_demands(p: Pipeline, regs: dict[Sym, int], widths: dict[Sym, int])
             temps[op.sym] = op.value
         elif op.kind == "store":
             need(op.value, widths[op.buf], out)
+        elif op.kind == "put":
+            need(op.value, _full(op.value), out)
         elif op.kind == "set":
             need(op.value, regs.get(op.sym, 1 << 16), out)
     for lv in p.levels:

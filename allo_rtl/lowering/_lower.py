@@ -296,7 +296,8 @@ class _Lowering(StreamLowering, StmtVisitor):
             return self.pipeline(nest, s)
         self.loops.append((f"{s.band}.{s.name}", s.loc.line if s.loc else 0, trip_count(s)))
         if values is not None:
-            self.residues[s.var] = (abs(s.step), values.start % abs(s.step))
+            ends = (values[0], values[-1]) if values else ()
+            self.residues[s.var] = (abs(s.step), values.start % abs(s.step), *ends)
         succ = self.succ
         self.registers[s.var] = _counter_type(s)
         hi = s.hi

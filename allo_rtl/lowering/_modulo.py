@@ -114,7 +114,9 @@ class _Schedule:
                 table |= keys
                 self.port_of[n] = port
             elif op.kind in ("get", "put"):  # program order, one transfer per stream and slot
-                t = max([t, *(self.times[m] for m in self.streams if m < n)])
+                # not in the issue cycle: the stall logic then starts from registered stage
+                # bits, not from the controller's state (a long path to every stage register)
+                t = max([t, 1, *(self.times[m] for m in self.streams if m < n)])
                 while (op.stream, t % self.ii) in table:
                     t += 1
                 table.add((op.stream, t % self.ii))

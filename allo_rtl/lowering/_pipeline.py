@@ -323,7 +323,12 @@ def build_pipeline(
 ) -> Pipeline:
     """Flatten, execute symbolically and modulo-schedule the nest."""
     levels = [_level(loop, counter_type) for loop, _, _ in nest]
-    known = {lv.var: (abs(lv.step), lv.lo % abs(lv.step)) for lv in levels if lv.lo_expr is None}
+    known = {
+        lv.var: (abs(lv.step), lv.lo % abs(lv.step))
+        + ((lv.lo, lv.lo + (lv.trips - 1) * lv.step) if lv.trips else ())
+        for lv in levels
+        if lv.lo_expr is None
+    }
     residues = {**residues, **known}
     b = _Builder(levels, memories, residues, model)
     for depth, (loop, before, _) in enumerate(nest):

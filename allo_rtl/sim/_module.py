@@ -29,7 +29,7 @@ from ._compare import first_mismatch
 from ._convert import from_word, from_words, to_word, to_words
 from ._errors import SimulationError, TraceWritten
 from ._tools import find_simulator, runner, tool_environment
-from ._watch import high_water, watch_report
+from ._watch import cycle_limit, high_water, watch_report
 
 __all__ = ["RTLModule"]
 
@@ -55,7 +55,8 @@ class RTLModule:
     simulator builds this module did itself (0 when every build came from the cache).
     ``trace``: ``False``, ``True`` (a waveform in a new temporary directory), a file or an
     existing directory; a call's ``trace=`` overrides the module's. Verilator writes VCD,
-    Icarus FST. ``max_cycles`` bounds a run (a watchdog in simulated time); on expiry the
+    Icarus FST. ``max_cycles`` bounds a run (a watchdog in simulated time; by default derived
+    from the design, ``allo_rtl.sim._watch.cycle_limit``); on expiry the
     error lists the dataflow tasks still running or waiting and the FIFOs they wait on. A
     deadlocked dataflow region is detected in hardware (every unfinished task waits in the
     same cycle) and raises :class:`~allo_rtl.DeadlockError` at once.
@@ -69,7 +70,7 @@ class RTLModule:
         *,
         simulator: str = "verilator",
         trace: bool | str | Path = False,
-        max_cycles: int = 10_000_000,
+        max_cycles: int | None = None,
         word_bits: int | None = None,
     ) -> None:
         self.tools = find_simulator(simulator)
@@ -79,8 +80,8 @@ class RTLModule:
         self.info = info
         self.simulator = simulator
         self.trace = trace
-        self.max_cycles = max_cycles
         self.reference = NumPyModule(ir_module)
+        self.max_cycles = cycle_limit(ir_module) if max_cycles is None else max_cycles
         self.top = self.reference.top
         self._check_interface()
         self.cycles: int | None = None

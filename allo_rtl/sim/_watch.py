@@ -4,7 +4,46 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["high_water", "watch_report"]
+from ..ir._fold import trip_count
+from ..ir._nodes import Call, Dataflow, For, If, Module, While
+
+__all__ = ["cycle_limit", "high_water", "watch_report"]
+
+# a statement costs at most this many cycles (loads, products, cut points, waits on a port);
+# pipelines run at II <= 64 (lowering/_modulo.py)
+_CYCLES_PER_STATEMENT = 64
+_SLACK = 10_000
+FALLBACK_LIMIT = 10_000_000
+
+
+def cycle_limit(module: Module) -> int:
+    """A watchdog limit derived from the design: 64 cycles per statement the top kernel
+    executes (loops with constant bounds, calls and dataflow tasks counted in full) plus
+    10,000; ``FALLBACK_LIMIT`` when a loop's trip count is only known at run time."""
+    count = _statements(module, module.top_func.body)
+    return FALLBACK_LIMIT if count is None else _CYCLES_PER_STATEMENT * count + _SLACK
+
+
+def _statements(module: Module, stmts: tuple) -> int | None:
+    total = 0
+    for s in stmts:
+        n: int | None = 1
+        if isinstance(s, For):
+            trips, body = trip_count(s), _statements(module, s.body)
+            n = None if trips is None or body is None else 1 + trips * (body + 1)
+        elif isinstance(s, If):
+            a, b = _statements(module, s.then), _statements(module, s.orelse)
+            n = None if a is None or b is None else 1 + max(a, b)
+        elif isinstance(s, While):
+            n = None
+        elif isinstance(s, (Call, Dataflow)):
+            calls = s.tasks if isinstance(s, Dataflow) else (s,)
+            parts = [_statements(module, module.func(c.callee).body) for c in calls]
+            n = None if None in parts else 1 + sum(parts)  # type: ignore[arg-type]
+        if n is None:
+            return None
+        total += n
+    return total
 
 
 def high_water(amap: dict[str, Any], values: dict[str, int]) -> dict[str, int]:
