@@ -6,8 +6,8 @@ Address map (word addresses, one element or scalar per word, raw bits zero-exten
     1  status    bit 0 busy, bit 1 done since the last start (read only)
     2  cycles    busy cycles of the last run: done cycle - start cycle (read only)
     3  ...       one word per scalar input (read/write, drives the kernel input), then one per
-                 scalar output (read only, latched when the kernel signals done), then one per
-                 field of a dataflow kernel's ``watch`` output (read only, live)
+                 scalar output (read only, latched when the kernel signals done), then the
+                 fields of a dataflow kernel's ``watch`` output packed into words (read only)
     then         the arrays, in parameter order (array returns last); each array's base is
                  aligned to its depth rounded up to a power of two, so the element address is
                  the low bits of the bus address
@@ -72,8 +72,9 @@ def address_map(info: KernelInfo, word_bits: int | None = None) -> dict[str, Any
     ``registers`` / ``scalars`` / ``arrays`` (dicts by name, in address order). Scalars have
     ``addr`` and ``role`` (``in`` or ``out``); arrays have ``base``, ``depth``, ``shape``,
     ``span`` (the aligned region size) and ``role`` (``in``, ``out`` or ``inout``); both carry
-    the element type (``dtype``, ``bits``, ``signed``, ``fracs``, ``float``). ``watch`` has one
-    read-only word per field of a dataflow kernel's ``watch`` output (``kind`` ``task``: bit 0
+    the element type (``dtype``, ``bits``, ``signed``, ``fracs``, ``float``). ``watch`` places
+    each field of a dataflow kernel's ``watch`` output in a read-only word (``addr``, from bit
+    ``lsb``, ``width`` bits, several fields per word; ``kind`` ``task``: bit 0
     finished, bit 1 waiting on a stream; ``fifo``: values held, of ``depth``, in the low
     ``bits`` bits, and the most held since reset above them).
     """
@@ -94,10 +95,15 @@ def address_map(info: KernelInfo, word_bits: int | None = None) -> dict[str, Any
             scalars[p.name] = {"addr": addr, "role": role, **_type_fields(p.type)}
             addr += 1
     watch: dict[str, Any] = {}
-    for e in info.watch:
-        watch[e.name] = {"addr": addr, "kind": e.kind, "depth": e.depth, "bits": e.width // 2,
+    lsb = 0
+    for e in info.watch:  # fields packed into words, none split across two
+        if lsb and lsb + e.width > word_bits:
+            addr, lsb = addr + 1, 0
+        watch[e.name] = {"addr": addr, "lsb": lsb, "width": e.width, "kind": e.kind,
+                         "depth": e.depth, "bits": e.width // 2,
                          "gets": list(e.gets), "puts": list(e.puts)}  # fmt: skip
-        addr += 1
+        lsb += e.width
+    addr += 1 if lsb else 0
     arrays: dict[str, Any] = {}
     for a in info.arrays:
         span = 1 << (a.depth - 1).bit_length()
@@ -226,10 +232,11 @@ class Shell(wiring.Component):
             return {}
         watch = Signal.like(kernel_port(self.kernel, "watch"), name="watch")
         m.d.sync += watch.eq(kernel_port(self.kernel, "watch"))
-        return {
-            self.address_map["watch"][e.name]["addr"]: watch[e.offset : e.offset + e.width]
-            for e in self.info.watch
-        }
+        words: dict[int, list[Value]] = {}
+        for e in self.info.watch:  # in order, so each word is the Cat of its fields
+            at = self.address_map["watch"][e.name]["addr"]
+            words.setdefault(at, []).append(watch[e.offset : e.offset + e.width])
+        return {at: Cat(*fields) for at, fields in words.items()}
 
     def _owner(self, m: Module, name: str, go: Value, done: Value) -> Signal:
         """A register per array, high while the kernel owns its ports: from the cycle after the
@@ -256,12 +263,13 @@ class Shell(wiring.Component):
             bank, offset = split_values(flat_indices(local, a.type.shape), a.type, a.layout)
         host_bank = Signal(range(max(2, len(names))), name=f"{a.name}_host_bank")
         m.d.sync += host_bank.eq(bank)
-        data = None
+        datas = []
         for k, name in enumerate(names):
             hit = selected & (bank == k) & (local < a.depth)
-            rd_data = self._bank(m, a, name, entry, offset, hit, running)
-            data = rd_data if data is None else Mux(host_bank == k, rd_data, data)
-        return selected, data  # type: ignore[return-value]
+            datas.append(self._bank(m, a, name, entry, offset, hit, running))
+        if len(datas) == 1:
+            return selected, datas[0]
+        return selected, Array(datas)[host_bank]  # a multiplexer tree, not a chain of banks
 
     def _bank(self, m: Module, a: ArrayPortInfo, name: str, entry: dict, offset: Value,
               hit: Value, running: Value) -> Value:  # fmt: skip

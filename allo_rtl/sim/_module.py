@@ -29,7 +29,7 @@ from ._compare import first_mismatch
 from ._convert import from_word, from_words, to_word, to_words
 from ._errors import SimulationError, TraceWritten
 from ._tools import find_simulator, runner, tool_environment
-from ._watch import cycle_limit, high_water, watch_report
+from ._watch import cycle_limit, fields, high_water, watch_report
 
 __all__ = ["RTLModule"]
 
@@ -233,6 +233,7 @@ class RTLModule:
             ],
             "stalls": self.info.stalls,
             "watch": [{"key": n, "addr": w["addr"]} for n, w in amap.get("watch", {}).items()],
+            # (a word holds several fields; the testbench reads it per field, we cut it here)
         }
         (run_dir / "job.json").write_text(json.dumps(job))
         if inputs:
@@ -277,6 +278,7 @@ class RTLModule:
             result = json.loads((run_dir / "outputs.json").read_text())
         except (OSError, ValueError):
             raise self._failure("the testbench wrote no results", run_dir) from None
+        result["watch"] = fields(self.design.address_map, result.get("watch", {}))
         if result["status"] == "deadlock":
             raise DeadlockError(
                 f"{self.info.name} on {self.simulator}: a dataflow region deadlocked after "

@@ -7,7 +7,7 @@ from typing import Any
 from ..ir._fold import trip_count
 from ..ir._nodes import Call, Dataflow, For, If, Module, While
 
-__all__ = ["cycle_limit", "high_water", "watch_report"]
+__all__ = ["cycle_limit", "fields", "high_water", "watch_report"]
 
 # a statement costs at most this many cycles (loads, products, cut points, waits on a port);
 # pipelines run at II <= 64 (lowering/_modulo.py)
@@ -44,6 +44,15 @@ def _statements(module: Module, stmts: tuple) -> int | None:
             return None
         total += n
     return total
+
+
+def fields(amap: dict[str, Any], words: dict[str, int]) -> dict[str, int]:
+    """Each watch field's value, cut from the word read for it."""
+    out = {}
+    for name, w in amap.get("watch", {}).items():
+        if name in words:
+            out[name] = (words[name] >> w["lsb"]) & ((1 << w["width"]) - 1)
+    return out
 
 
 def high_water(amap: dict[str, Any], values: dict[str, int]) -> dict[str, int]:
