@@ -10,7 +10,8 @@ flip-flops, block RAMs and DSPs used of available, the cycles and the run time a
 
 Targets (issue 6): pipelined int32 GEMM 16^3 on ULX3S-85F >= 100 MHz; on the iCEBreaker >= 40
 MHz and it fits; int8 GEMM using all 8 UP5K DSPs (j unrolled by 8) fits on the iCEBreaker at >=
-30 MHz. The last row, the unscheduled GEMM 32^3 of examples/gemm.py, is compared with Polyphony's
+30 MHz; the int8 4x4 systolic array of examples/dataflow.py on ULX3S-85F >= 100 MHz (issue 5).
+The last row, the unscheduled GEMM 32^3 of examples/gemm.py, is compared with Polyphony's
 quoted 38 MHz for a not-pipelined GEMM on the UP5K (the hand-written one reaches about 56).
 """
 
@@ -23,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "examples"))
 
+from dataflow import schedule_systolic  # noqa: E402
 from gemm import gemm  # noqa: E402
 from pipelined import schedule_gemm16, schedule_gemm16_int8_unrolled  # noqa: E402
 
@@ -37,6 +39,8 @@ ROWS = [  # (name, schedule, board, clock MHz, target Fmax MHz)
     ("int32 GEMM 16^3 pipelined", schedule_gemm16, "ulx3s-85f", 100.0, 100.0),
     ("int32 GEMM 16^3 pipelined", schedule_gemm16, "icebreaker", 40.0, 40.0),
     ("int8 GEMM 16^3 j unrolled 8", schedule_gemm16_int8_unrolled, "icebreaker", 30.0, 30.0),
+    # issue 5 (from issue 6): the int8 4x4 output-stationary systolic array, K = 64
+    ("int8 systolic 4x4, K=64", schedule_systolic, "ulx3s-85f", 100.0, 100.0),
     # not a target: compared with the not-pipelined designs quoted in issue 6 (hand-written
     # Amaranth about 56 MHz on the UP5K, Polyphony 0.3.6 about 38 MHz)
     ("int32 GEMM 32^3 unscheduled", unscheduled_gemm32, "icebreaker", 40.0, None),
