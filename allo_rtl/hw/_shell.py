@@ -33,6 +33,7 @@ from ._info import ArrayPortInfo, KernelInfo
 __all__ = ["CONTROL", "CYCLES", "STATUS", "Shell", "address_map"]
 
 CONTROL, STATUS, CYCLES = 0, 1, 2
+_FEW_REGISTERS = 16  # register words a one-cycle read multiplexer handles
 _REGISTERS = {
     "control": (CONTROL, "w", "write 1 to start the kernel (ignored while busy); reads 0"),
     "status": (STATUS, "r", "bit 0: busy, bit 1: done since the last start"),
@@ -305,8 +306,11 @@ class Shell(wiring.Component):
         arrays from their read port, each gated by a registered one-hot select and OR-ed, so
         block RAM data pass through as few LUT levels as possible."""
         reg_data = Signal.like(self.bus_rdata, name="reg_rdata")
+        # many registers (dataflow watch words) with read latency 2: decode a registered
+        # address, so the wide multiplexer has a cycle of its own
+        early = self.read_latency == 2 and len(words) > _FEW_REGISTERS
         addr = self.bus_addr
-        if self.read_latency == 2:  # the register multiplexer decodes a registered address
+        if early:
             addr = Signal.like(self.bus_addr, name="reg_raddr")
             m.d.sync += addr.eq(self.bus_addr)
         # the register words fill addresses 0 .. n-1: a multiplexer tree indexed by the low
@@ -320,10 +324,10 @@ class Shell(wiring.Component):
             chosen = Signal(name=f"rdata_sel{i}")
             m.d.sync += chosen.eq(selected)
             terms.append(Mux(chosen, data, 0))
-        if self.read_latency == 2:  # every array term registered: block RAM data -> LUT -> FF
+        if self.read_latency == 2:  # every term registered: block RAM data -> one LUT -> FF
             staged = [Signal.like(self.bus_rdata, name=f"rdata_term{i}") for i in range(len(terms))]
-            m.d.sync += [reg.eq(term) for reg, term in zip(staged[1:], terms[1:])]
-            terms = [reg_data, *staged[1:]]
+            m.d.sync += [reg.eq(term) for reg, term in zip(staged, terms)]
+            terms = [reg_data, *staged[1:]] if early else staged
         total = terms[0]
         for term in terms[1:]:
             total = total | term
