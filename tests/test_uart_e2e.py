@@ -179,3 +179,23 @@ def test_scalars_fixed_point_and_in_place_arrays_over_uart():
     assert got["outputs"]["result"] == s.build(target="numpy")(X, Y_numpy, 1.25)
     np.testing.assert_array_equal(got["args"][1], Y_numpy)
     assert got["resent"] == 0 and got["cycles"] > 8
+
+
+def banked(A: int32[8], B: int32[8]) -> int32[8]:
+    C: int32[8] = 0
+    for i in range(8):
+        C[i] = A[i] * 3 - B[i]
+    return C
+
+
+def test_many_banks_over_uart():
+    """Partitioned arrays (eight banks each) written, run and read back through the board
+    flow's shell and UART bridge."""
+    s = allo.customize(banked)
+    s.partition(s.A, allo.Partition.Complete)
+    s.partition(s.B, allo.Partition.Cyclic, dim=1, factor=8)
+    s.partition(s.C, allo.Partition.Complete)
+    rng = np.random.default_rng(8)
+    A, B = (rng.integers(-1000, 1000, 8).astype(np.int32) for _ in range(2))
+    got = _run_on_uart(s, (A, B), "icarus", SMALL)
+    np.testing.assert_array_equal(np.array(got["outputs"]["result"], np.int32), A * 3 - B)
