@@ -130,18 +130,8 @@ def wire_dataflow(
     """The starts, array connections and completion of ``wait``, inside the controller's
     ``state`` (it goes to ``then`` when every task has finished)."""
     _completion(m, kernel, wait, instances, then, state, datapath)
-    owners: dict[tuple[Sym, int, int], list[int]] = {}
-    for n, task in enumerate(wait.tasks):
-        inst = instances[task.instance]
-        usage = bank_usage(inst.fsmd)
-        for port, buf in task.arrays:
-            one = SimpleNamespace(arrays=((port, buf),))
-            for bank in range(len(kernel._callee_banks(inst, one, kernel._ports))):
-                for write in (0, 1):
-                    if bank in usage[port][write]:
-                        owners.setdefault((buf, bank, write), []).append(n)
     order = _order(wait)
-    for (buf, bank, write), users in owners.items():
+    for (buf, bank, write), users in _bank_users(kernel, wait, instances).items():
         for a, b in itertools.combinations(users, 2):
             if b not in order[a] and a not in order[b]:
                 other, inst = wait.tasks[a].instance, instances[wait.tasks[b].instance]
@@ -160,6 +150,21 @@ def wire_dataflow(
             else:
                 kernel._drivers.value(read.addr, cond, group.rd_addr)
                 kernel._drivers.enable(read.en, cond, group.rd_en)
+
+
+def _bank_users(kernel: Any, wait: WaitDataflow, instances: dict) -> dict[tuple, list[int]]:
+    """(array, bank, 0 read / 1 write) -> the tasks that use that bank port."""
+    users: dict[tuple[Sym, int, int], list[int]] = {}
+    for n, task in enumerate(wait.tasks):
+        inst = instances[task.instance]
+        usage = bank_usage(inst.fsmd)
+        for port, buf in task.arrays:
+            one = SimpleNamespace(arrays=((port, buf),))
+            for bank in range(len(kernel._callee_banks(inst, one, kernel._ports))):
+                for write in (0, 1):
+                    if bank in usage[port][write]:
+                        users.setdefault((buf, bank, write), []).append(n)
+    return users
 
 
 def _order(wait: WaitDataflow) -> list[set[int]]:
