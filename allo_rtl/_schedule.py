@@ -163,10 +163,11 @@ class Schedule:
         instance of that kernel (``gemm_0_0``, ``gemm_0_1``, ...)."""
         loc = _user_loc()
         funcs = {a.func for a in args if isinstance(a, (LoopName, ArrayRefName))}
-        instances = [n for f in funcs for n in self._instances(f)]
-        if not instances:
+        found = {f: self._instances(f) for f in funcs}
+        kernel = next((f for f, names in found.items() if names), None)
+        if kernel is None:
             return self._run(name, args, kwargs, loc)
-        kernel = next(f for f in funcs if self._instances(f))
+        instances = [n for names in found.values() for n in names]
         extra = None
         for inst in instances:
             extra = self._run(name, tuple(_retarget(a, kernel, inst) for a in args), kwargs, loc)
@@ -364,7 +365,7 @@ class Schedule:
         if func is None:
             return self.top_func
         try:
-            return self.module.func(self._instances(func)[0] if self._instances(func) else func)
+            return self.module.func(next(iter(self._instances(func)), func))
         except KeyError:
             names = ", ".join(f.sym.name for f in self.module.funcs)
             raise ScheduleError(f"no function `{func}`; functions: {names}") from None

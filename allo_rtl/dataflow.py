@@ -39,15 +39,16 @@ __all__ = ["Region", "Stream", "build", "customize", "get_pid", "kernel", "regio
 _ALIASES = {"simulator": "numpy"}
 
 
+def _schedule(design: Region | Any, instantiate: Any, frames: tuple) -> Schedule:
+    return Schedule(parse(design, instantiate, frames), design.__name__)
+
+
 def customize(design: Region | Any, instantiate: Any = None) -> Schedule:
     """The :class:`~allo_rtl.Schedule` of a region (or kernel), as ``allo.customize``."""
-    return Schedule(parse(design, instantiate, _caller_frames(2)), design.__name__)
+    return _schedule(design, instantiate, _caller_frames(2))
 
 
 def build(design: Region | Schedule | Any, target: str = "numpy", **options: Any) -> Any:
     """Build a region (or its schedule) for ``target``; ``"simulator"`` is the NumPy target."""
-    if isinstance(design, Schedule):
-        s = design
-    else:
-        s = Schedule(parse(design, None, _caller_frames(2)), design.__name__)
+    s = design if isinstance(design, Schedule) else _schedule(design, None, _caller_frames(2))
     return s.build(target=_ALIASES.get(target, target), **options)

@@ -8,7 +8,7 @@ with ``ALLO_RTL_RUN_DIR`` naming the run directory (``testbenches/_wire.py``). `
      "array_writes": [{"key": "A", "base": 16}, ...],   # words in inputs.npz under "A"
      "scalar_reads": [{"key": "result", "addr": 4, "bits": 32}, ...],
      "array_reads": [{"key": "C", "base": 48, "depth": 16, "bits": 32}, ...],
-     "stalls": false, "watch": [{"key": "producer", "addr": 5}, ...]}
+     "stalls": false, "watch": [{"key": "5", "addr": 5}, ...]}
 
 The bus is driven and sampled at falling clock edges: an address presented after one falling
 edge is read (``bus_rdata``) or written at the rising edge and its read data is sampled at the

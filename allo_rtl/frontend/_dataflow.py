@@ -13,13 +13,23 @@ from __future__ import annotations
 
 import ast
 import itertools
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._errors import AlloRTLError, KernelSyntaxError, KernelTypeError, Loc
-from ..ir._nodes import ArrayRef, Call, Dataflow, Expr, Function, Param, StreamRef, Sym, Var
+from ..ir._nodes import (
+    ArrayRef,
+    Call,
+    Dataflow,
+    Expr,
+    Function,
+    Param,
+    StreamRef,
+    Sym,
+    Var,
+    identifier,
+)  # fmt: skip
 from ..ir.types import ArrayType, StreamArrayType, StreamType
 from ._env import Env, KernelSource, consteval, load_source
 from ._stmts import StmtBuilder
@@ -109,7 +119,7 @@ class _InstanceBuilder(StmtBuilder):
     def build(self) -> Function:
         fn = super().build()
         streams = tuple(
-            Param(local, self.ctx.types[glob], fn.loc) for glob, local in self.locals.items()
+            Param(local, self.ctx.owner[glob].type, fn.loc) for glob, local in self.locals.items()
         )
         return Function(fn.sym, fn.params + streams, fn.returns, fn.body, fn.loc, fn.layouts)
 
@@ -174,20 +184,14 @@ class _InstanceBuilder(StmtBuilder):
                 hint,
             )
         glob = group.element(index)
-        self.ctx.types[glob] = group.type
         self.ctx.owner[glob] = group
-        return self.locals.setdefault(glob, Sym(_identifier(glob.name))), group.type
+        return self.locals.setdefault(glob, Sym(identifier(glob.name))), group.type
 
     def stream_op(self, stream: tuple[Sym, StreamType], op: str, node: ast.Call) -> list[Expr]:
         glob = next(g for g, local in self.locals.items() if local == stream[0])
         uses = self.ctx.owner[glob].uses.setdefault(glob, {"put": [], "get": []})
         uses[op].append((self.name, self.loc(node)))
         return super().stream_op(stream, op, node)
-
-
-def _identifier(name: str) -> str:
-    """``fifo_A[1,2]`` -> ``fifo_A_1_2`` (the parameter and port name of a stream)."""
-    return re.sub(r"\W+", "_", name).strip("_")
 
 
 @dataclass
@@ -197,8 +201,7 @@ class _Instance:
     groups: dict[str, _Group]
     mapping: tuple[int, ...]
     pid: tuple[int, ...]
-    types: dict[Sym, StreamType]
-    owner: dict[Sym, _Group]
+    owner: dict[Sym, _Group]  # region stream -> its declaration
 
 
 def build_region(
@@ -212,7 +215,6 @@ def build_region(
     _no_returns(src.tree, src, "dataflow region")
     by_name = {p.sym.name: p for p in params}
     groups: dict[str, _Group] = {}
-    types: dict[Sym, StreamType] = {}
     owner: dict[Sym, _Group] = {}
     tasks: list[Call] = []
     for node in src.tree.body:
@@ -222,7 +224,7 @@ def build_region(
         elif isinstance(node, ast.FunctionDef):
             mapping, args = _kernel_options(node, env, src, by_name)
             for pid in itertools.product(*(range(n) for n in mapping)):
-                ctx = _Instance(groups, mapping, pid, types, owner)
+                ctx = _Instance(groups, mapping, pid, owner)
                 task = _instance(program, fn, src, node, env, ctx, args)
                 tasks += [task] if task is not None else []
         elif isinstance(node, ast.Pass) or (
@@ -235,7 +237,7 @@ def build_region(
                 src.loc(node),
                 "move this code into a @df.kernel",
             )
-    used = [(g, types[g]) for group in groups.values() for g in group.elements.values()]
+    used = [(g, group.type) for group in groups.values() for g in group.elements.values()]
     for group in groups.values():
         _check_ends(group)
     body = (Dataflow(tuple(used), tuple(tasks), src.loc(src.tree)),)
@@ -359,7 +361,7 @@ def _instance(
         ref = ArrayRef if isinstance(arg.type, ArrayType) else Var
         values.append(ref(arg.sym, arg.type, loc))  # type: ignore[arg-type]
     for glob in builder.locals:
-        values.append(StreamRef(glob, ctx.types[glob], loc))
+        values.append(StreamRef(glob, ctx.owner[glob].type, loc))
     return Call(built.sym, tuple(values), (), loc)
 
 

@@ -45,11 +45,6 @@ class Program:
                 loc,
                 "kernels cannot call themselves; write the recursion as a loop",
             )
-        if getattr(fn, "_allo_region", False):
-            return self.region(fn, type_args, key, loc)
-        src = load_source(fn)
-        bound = self.bind_type_params(fn, src, type_args, loc)
-        env = Env(fn, self.frames, bound)
         if instance is not None:
             suffix = re.sub(r"\W", "_", instance)
             name = self.unique_name(f"{fn.__name__}_{suffix}", None)
@@ -57,25 +52,22 @@ class Program:
             name = self.unique_name(fn.__name__, type_args)
         self.stack.append(key)
         try:
-            built = StmtBuilder(self, src, env, name).build()
+            built = self.build(fn, type_args, loc, name)
         finally:
             self.stack.pop()
         self.memo[key] = built
         self.funcs.append(built)
         return built
 
-    def region(
-        self, region: Any, type_args: tuple[Any, ...] | None, key: Any, loc: Loc | None
+    def build(
+        self, fn: Any, type_args: tuple[Any, ...] | None, loc: Loc | None, name: str
     ) -> Function:
-        self.stack.append(key)
-        try:
-            name = self.unique_name(region.__name__, type_args)
-            built = build_region(self, region.fn, type_args, loc, name)
-        finally:
-            self.stack.pop()
-        self.memo[key] = built
-        self.funcs.append(built)
-        return built
+        """The IR function ``name`` of kernel or dataflow region ``fn``."""
+        if getattr(fn, "_allo_region", False):
+            return build_region(self, fn.fn, type_args, loc, name)
+        src = load_source(fn)
+        env = Env(fn, self.frames, self.bind_type_params(fn, src, type_args, loc))
+        return StmtBuilder(self, src, env, name).build()
 
     def unique_name(self, base: str, type_args: tuple[Any, ...] | None) -> str:
         if type_args:

@@ -447,12 +447,7 @@ class StmtBuilder(LoopsAndCalls, ExprBuilder):
             before = self.meta_state
         take = not before and (cond is None or bool(self.meta_condition(cond)))
         self.meta_state = None if kind == "meta_else" else before or take
-        if not take:
-            return []
-        state = self.meta_state
-        body = list(self.block(node.body))
-        self.meta_state = state
-        return body
+        return list(self.block(node.body)) if take else []  # block() keeps meta_state
 
     def meta_branch(self, node: ast.With) -> tuple[str, ast.AST | None]:
         item = node.items[0]

@@ -11,7 +11,6 @@ same bank are refused, with a hint to partition the array so each has its own.
 from __future__ import annotations
 
 import itertools
-import re
 from types import SimpleNamespace
 from typing import Any
 
@@ -20,12 +19,13 @@ from amaranth.lib import fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .._errors import LoweringError
-from ..ir._nodes import Sym
+from ..ir._nodes import Sym, identifier
 from ..lowering import Fsmd, ReadPort, StreamPort, WaitCall, WaitDataflow, WritePort
 from ._info import WatchEntry
 
 __all__ = [
-    "bank_usage", "can_stall", "make_fifos", "stream_member", "watch_layout", "wire_dataflow",
+    "array_use", "bank_usage", "can_stall", "make_fifos", "stream_member", "sub_calls",
+    "watch_layout", "wire_dataflow",
 ]  # fmt: skip
 
 
@@ -81,8 +81,23 @@ def watch_layout(fsmd: Fsmd) -> tuple[WatchEntry, ...]:
     return tuple(entries)
 
 
+def sub_calls(nxt: Any) -> list[Any]:
+    """The kernel instances a state waits for, with the arrays they drive: a ``WaitCall``, or
+    the tasks of a ``WaitDataflow``."""
+    if isinstance(nxt, WaitCall):
+        return [nxt]
+    return list(nxt.tasks) if isinstance(nxt, WaitDataflow) else []
+
+
 def bank_usage(fsmd: Fsmd) -> dict[str, tuple[set[int], set[int]]]:
     """Per external array port group of ``fsmd``: the banks it (or a kernel it calls) reads
+    and the banks it writes."""
+    use = array_use(fsmd)
+    return {m.port: use[m.sym] for m in fsmd.memories if m.port is not None}
+
+
+def array_use(fsmd: Fsmd) -> dict[Sym, tuple[set[int], set[int]]]:
+    """Per array of ``fsmd`` (local or external): the banks it (or a kernel it calls) reads
     and the banks it writes."""
     mems = {m.sym: m for m in fsmd.memories}
     use: dict[Sym, tuple[set[int], set[int]]] = {s: (set(), set()) for s in mems}
@@ -101,23 +116,20 @@ def bank_usage(fsmd: Fsmd) -> dict[str, tuple[set[int], set[int]]]:
         for a in st.actions:
             if isinstance(a, (ReadPort, WritePort)):
                 mark(a.buf, a.bank, int(isinstance(a, WritePort)))
-        if isinstance(st.next, WaitCall):
-            merge(callees[st.next.instance], st.next.arrays)
-        elif isinstance(st.next, WaitDataflow):
-            for task in st.next.tasks:
-                merge(callees[task.instance], task.arrays)
+        for call in sub_calls(st.next):
+            merge(callees[call.instance], call.arrays)
     for p in fsmd.pipelines:
         for op in p.ops:
             if op.kind in ("load", "store"):
                 mark(op.buf, op.bank, int(op.kind == "store"))  # type: ignore[arg-type]
-    return {m.port: use[m.sym] for m in fsmd.memories if m.port is not None}
+    return use
 
 
 def make_fifos(m: Module, kernel: Any, wait: WaitDataflow, instances: dict) -> None:
     """The FIFOs of region ``wait``, connected to the tasks' stream ports; each watch field is
     the FIFO's level and its highest level since reset."""
     for sym, buf in zip((sym for sym, _ in wait.streams), _fifos(m, wait, instances)):
-        high = Signal.like(buf.level, name=f"fifo_{_identifier(sym.name)}_high_water")
+        high = Signal.like(buf.level, name=f"fifo_{identifier(sym.name)}_high_water")
         with m.If(buf.level > high):
             m.d.sync += high.eq(buf.level)
         kernel._watch[sym.name] = Cat(buf.level, high)
@@ -189,10 +201,6 @@ def _conflict(buf: Sym, bank: int, write: int, other: str, inst: Any, kernel: An
     )
 
 
-def _identifier(name: str) -> str:
-    return re.sub(r"\W+", "_", name).strip("_")
-
-
 def _fifos(m: Module, wait: WaitDataflow, instances: dict) -> list[fifo.SyncFIFO]:
     ends: dict[Sym, dict[str, Any]] = {sym: {} for sym, _ in wait.streams}
     for task in wait.tasks:
@@ -203,7 +211,7 @@ def _fifos(m: Module, wait: WaitDataflow, instances: dict) -> list[fifo.SyncFIFO
     out = []
     for sym, t in wait.streams:
         buf = fifo.SyncFIFO(width=t.dtype.bits, depth=t.depth)
-        m.submodules[f"fifo_{_identifier(sym.name)}"] = buf
+        m.submodules[f"fifo_{identifier(sym.name)}"] = buf
         wiring.connect(m, ends[sym]["put"], buf.w_stream)
         wiring.connect(m, buf.r_stream, ends[sym]["get"])
         out.append(buf)

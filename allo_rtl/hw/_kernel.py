@@ -33,7 +33,15 @@ from ..lowering import (
     build_report,
 )
 from ._banks import ArrayPorts, bank_names
-from ._dataflow import can_stall, make_fifos, stream_member, watch_layout, wire_dataflow
+from ._dataflow import (
+    array_use,
+    can_stall,
+    make_fifos,
+    stream_member,
+    sub_calls,
+    watch_layout,
+    wire_dataflow,
+)  # fmt: skip
 from ._datapath import Datapath, shape_of
 from ._dsp import planned_product
 from ._info import ArrayPortInfo, KernelInfo, ScalarPortInfo
@@ -175,11 +183,9 @@ class KernelComponent(wiring.Component):
         for name, sub in self.fsmd.callees:
             instances[name] = m.submodules[name] = KernelComponent(sub)
         for state in self.fsmd.states:
-            calls = [state.next] if isinstance(state.next, WaitCall) else []
             if isinstance(state.next, WaitDataflow):
-                calls = list(state.next.tasks)
                 make_fifos(m, self, state.next, instances)
-            for call in calls:
+            for call in sub_calls(state.next):
                 inst = instances[call.instance]
                 for group, (read, _) in self._callee_banks(inst, call, ports):
                     m.d.comb += group.rd_data.eq(read.data)
@@ -283,33 +289,7 @@ class KernelComponent(wiring.Component):
 
 def usage(fsmd: Fsmd) -> dict[Sym, tuple[bool, bool]]:
     """Whether the kernel (or a kernel it calls) reads and writes each of its arrays."""
-    out: dict[Sym, tuple[bool, bool]] = {m.sym: (False, False) for m in fsmd.memories}
-    callees = dict(fsmd.callees)
-
-    def mark(sym: Sym, read: bool, written: bool) -> None:
-        r, w = out[sym]
-        out[sym] = (r or read, w or written)
-
-    for state in fsmd.states:
-        for action in state.actions:
-            if isinstance(action, ReadPort):
-                mark(action.buf, True, False)
-            elif isinstance(action, WritePort):
-                mark(action.buf, False, True)
-        calls = [state.next] if isinstance(state.next, WaitCall) else []
-        if isinstance(state.next, WaitDataflow):
-            calls = list(state.next.tasks)
-        for call in calls:
-            sub = callees[call.instance]
-            sub_usage = usage(sub)
-            by_port = {m.port: sub_usage[m.sym] for m in sub.memories if m.port is not None}
-            for port, buf in call.arrays:
-                mark(buf, *by_port[port])
-    for p in fsmd.pipelines:
-        for op in p.ops:
-            if op.kind in ("load", "store"):
-                mark(op.buf, op.kind == "load", op.kind == "store")  # type: ignore[arg-type]
-    return out
+    return {sym: (bool(r), bool(w)) for sym, (r, w) in array_use(fsmd).items()}
 
 
 def _any(terms: list[Value]) -> Value:
@@ -335,16 +315,7 @@ def _info(fsmd: Fsmd, watch: tuple = (), stalls: bool = False) -> KernelInfo:
     ]
     scalar_in = tuple(ScalarPortInfo(n, t) for n, _, t in fsmd.scalar_params)
     scalar_out = tuple(ScalarPortInfo(n, t) for n, _, t in fsmd.results)
-    by_param = {i: m for i, m in fsmd.array_params}
-    scalar_names = iter(p.name for p in scalar_in)
-    streams = iter(sp.name for sp in fsmd.streams)
-    for i in range(len(fsmd.array_params) + len(fsmd.scalar_params) + len(fsmd.streams)):
-        if i in by_param:
-            params.append(by_param[i].port)
-        elif fsmd.streams and fsmd.param_ports[i] in {sp.name for sp in fsmd.streams}:
-            params.append(next(streams))
-        else:
-            params.append(next(scalar_names))
+    params = list(fsmd.param_ports)  # arrays, scalars and streams, in parameter order
     results = {k: m.port for k, m in fsmd.array_results}
     scalar_results = iter(p.name for p in scalar_out)
     for k in range(len(fsmd.array_results) + len(fsmd.results)):

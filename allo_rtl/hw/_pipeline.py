@@ -178,7 +178,7 @@ class PipelineLogic:
                 km.d.sync += held.eq(port.payload)
             data = port.payload.as_signed() if op.type.signed else port.payload
             self.chains[op.sym] = {t: Mux(fired, held, data)}
-            self.gets.append((t, ~active | fired | port.valid))
+            self.gets.append((t, ok))
         else:
             # the gets before it in the same cycle must have happened: their values are its data
             waiting = waiting & _all([got for when, got in self.gets if when == t])

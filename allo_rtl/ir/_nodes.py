@@ -14,6 +14,7 @@ implicitly.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 
@@ -57,6 +58,7 @@ __all__ = [
     "Unary",
     "Var",
     "While",
+    "identifier",
     "walk",
 ]
 
@@ -72,6 +74,12 @@ class Sym:
 
     def __str__(self) -> str:
         return self.name
+
+
+def identifier(name: str) -> str:
+    """``name`` as an identifier (of a port, a parameter or a module): ``fifo_A[1,2]`` ->
+    ``fifo_A_1_2``."""
+    return re.sub(r"\W+", "_", name).strip("_")
 
 
 # ---------------------------------------------------------------- expressions

@@ -442,16 +442,9 @@ class _FunctionGen(StmtVisitor):
 def _blocking(module: Module) -> set[Sym]:
     """Functions that run as generators: dataflow tasks and whatever uses a stream or calls a
     blocking function outside a dataflow statement (a region itself runs to completion)."""
-    tasks = {
-        id(t) for fn in module.funcs for n in walk(fn) if isinstance(n, Dataflow) for t in n.tasks
-    }
-    blocking = {
-        t.callee
-        for fn in module.funcs
-        for n in walk(fn)
-        if isinstance(n, Dataflow)
-        for t in n.tasks
-    }
+    calls = [t for fn in module.funcs for n in walk(fn) if isinstance(n, Dataflow) for t in n.tasks]
+    tasks = {id(t) for t in calls}
+    blocking = {t.callee for t in calls}
     for fn in module.funcs:
         for n in walk(fn):
             if isinstance(n, (StreamGet, StreamPut)) or (

@@ -232,8 +232,10 @@ class RTLModule:
                 if a["role"] != "in"
             ],
             "stalls": self.info.stalls,
-            "watch": [{"key": n, "addr": w["addr"]} for n, w in amap.get("watch", {}).items()],
-            # (a word holds several fields; the testbench reads it per field, we cut it here)
+            "watch": [  # each word once; it holds several fields, cut out by `fields`
+                {"key": str(a), "addr": a}
+                for a in sorted({w["addr"] for w in amap.get("watch", {}).values()})
+            ],
         }
         (run_dir / "job.json").write_text(json.dumps(job))
         if inputs:
@@ -296,7 +298,7 @@ class RTLModule:
                 hint=f"raise max_cycles (now {self.max_cycles}) if the kernel needs longer",
             )
         self.cycles = result["cycles"]
-        self.fifo_high_water = high_water(self.design.address_map, result.get("watch", {}))
+        self.fifo_high_water = high_water(self.design.address_map, result["watch"])
         arrays: dict[str, list[int]] = {}
         if (run_dir / "outputs.npz").exists():
             with np.load(run_dir / "outputs.npz") as npz:

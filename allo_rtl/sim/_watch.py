@@ -9,8 +9,8 @@ from ..ir._nodes import Call, Dataflow, For, If, Module, While
 
 __all__ = ["cycle_limit", "fields", "high_water", "watch_report"]
 
-# a statement costs at most this many cycles (loads, products, cut points, waits on a port);
-# pipelines run at II <= 64 (lowering/_modulo.py)
+# a statement of sequential code costs at most this many cycles (loads, products, cut points,
+# waits on a port); a pipeline forced to an II above 64 can exceed it (then set max_cycles)
 _CYCLES_PER_STATEMENT = 64
 _SLACK = 10_000
 FALLBACK_LIMIT = 10_000_000
@@ -47,11 +47,11 @@ def _statements(module: Module, stmts: tuple) -> int | None:
 
 
 def fields(amap: dict[str, Any], words: dict[str, int]) -> dict[str, int]:
-    """Each watch field's value, cut from the word read for it."""
+    """Each watch field's value, cut from its word (``words``: by address, as a string)."""
     out = {}
     for name, w in amap.get("watch", {}).items():
-        if name in words:
-            out[name] = (words[name] >> w["lsb"]) & ((1 << w["width"]) - 1)
+        if str(w["addr"]) in words:
+            out[name] = (words[str(w["addr"])] >> w["lsb"]) & ((1 << w["width"]) - 1)
     return out
 
 
