@@ -235,6 +235,13 @@ class Schedule:
         """Pipeline loop ``axis``, starting an iteration every ``initiation_interval`` cycles."""
         self._apply("pipeline", self._loop(axis), initiation_interval, rewind)
 
+    def reassociate(self, axis: Any, factor: int = 4) -> None:
+        """Split the float sums ``acc += e`` carried by loop ``axis`` into ``factor``
+        interleaved partial sums added after the loop: a pipelined loop then runs at II=1
+        instead of the adder's latency, and the result is ``allclose`` to, not bit-equal
+        with, the original order (primitives/reassociate.py)."""
+        self._apply("reassociate", self._loop(axis), factor)
+
     def to(self, target: Any, dst: str, axis: Any = None, depth: int = -1) -> None:
         """Stream local array ``target`` from the kernel call that writes it to the call of
         kernel ``dst`` that reads it, through a FIFO of ``depth`` elements (``-1``: the array's

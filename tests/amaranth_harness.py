@@ -14,6 +14,7 @@ from allo_rtl.hw import KernelComponent
 from allo_rtl.hw._banks import bank_names
 from allo_rtl.lowering import lower
 from allo_rtl.reference import numpy_dtype
+from allo_rtl.sim._convert import from_word, to_word
 
 _RAW = [False]  # the `raw` flag of the current run
 
@@ -25,7 +26,10 @@ def _locate(a, index):
 
 
 def _raw(value, t):
-    """Raw bits of ``value`` (Fixed values are exact multiples of 2**-fracs here)."""
+    """Raw bits of ``value`` (Fixed values are exact multiples of 2**-fracs here; floats are
+    their IEEE encoding)."""
+    if t.is_float:
+        return to_word(value, t)
     scaled = value * 2**t.fracs if t.fracs and not _RAW[0] else value
     assert scaled == int(scaled), (value, t)
     return int(scaled) & ((1 << t.bits) - 1)
@@ -33,6 +37,8 @@ def _raw(value, t):
 
 def _value(raw, t):
     """The value of raw bits, as the NumPy target returns it (Fixed: a float)."""
+    if t.is_float:
+        return from_word(int(raw), t)
     v = _signed(int(raw) & ((1 << t.bits) - 1), t)
     return v / 2**t.fracs if t.fracs and not _RAW[0] else v
 

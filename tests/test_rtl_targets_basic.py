@@ -9,7 +9,7 @@ from amaranth.lib import memory, wiring
 from amaranth.sim import Simulator
 
 import allo_rtl as allo
-from allo_rtl.ir.types import float32, int16, int32
+from allo_rtl.ir.types import float64, int16, int32
 
 
 def dot8(A: int16[8], B: int16[8]) -> int32:
@@ -84,22 +84,24 @@ def test_amaranth_target_ports_follow_the_parameters():
     ]
 
 
-def scale_f(A: float32[4]) -> float32[4]:
-    B: float32[4] = 0.0
+def pow_f(A: float64[4]) -> float64[4]:
+    B: float64[4] = 0.0
     for i in range(4):
-        B[i] = A[i] * 2.0
+        B[i] = A[i] ** 1.5
     return B
 
 
-def test_float_kernel_on_an_rtl_target_names_the_line():
-    lines, first = inspect.getsourcelines(scale_f)
-    col = lines[0].index("A: float32") + 1  # the first float in the kernel: parameter A
+def test_float_power_on_an_rtl_target_names_the_line():
+    lines, first = inspect.getsourcelines(pow_f)
+    line = next(n for n, text in enumerate(lines) if "**" in text)
+    col = lines[line].index("A[i] ** 1.5") + 1
     expected = (
-        f"{__file__}:{first}:{col}: floating point (float32) is not supported on RTL targets yet\n"
-        f"    {lines[0].strip()}\n"
-        f"    {' ' * (col - 1)}^\n"
-        "hint: use integer or Fixed types, or build for the numpy target"
+        f"{__file__}:{first + line}:{col}: `**` of float64 values is not supported on RTL "
+        "targets yet\n"
+        f"    {lines[line].strip()}\n"
+        f"    {' ' * (col - 1 - (len(lines[line]) - len(lines[line].lstrip())))}^\n"
+        "hint: use + - * /, sqrt and ** of float32 or narrower, or build for the numpy target"
     )
     with pytest.raises(allo.LoweringError) as e:
-        allo.customize(scale_f).build(target="verilator")
+        allo.customize(pow_f).build(target="verilator")
     assert str(e.value) == expected

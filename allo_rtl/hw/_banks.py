@@ -136,6 +136,16 @@ class ArrayPorts:
             value = Mux(sel == k, banks[k][0].data, value)
         return value
 
+    def read_now(self, access: Any, dp: Datapath, port: int = 0) -> Value:
+        """The data of a read without latency (register banks) whose bank varies: selected by
+        the bank of ``access.indices`` in this cycle, not by ``select`` (the cycle before)."""
+        banks = self._port(port)
+        bank, _ = self.split(access.indices, dp)
+        value = banks[-1][0].data
+        for k in range(len(banks) - 2, -1, -1):
+            value = Mux(bank == k, banks[k][0].data, value)
+        return value
+
     def select(self, m: Module, port: int = 0) -> Signal:
         """The register that remembers which bank a dynamic read (on ``port``) used."""
         if port not in self.sels:

@@ -158,10 +158,10 @@ def wire_dataflow(
             if write:
                 kernel._drivers.value(wport.addr, cond, group.wr_addr)
                 kernel._drivers.value(wport.data, cond, group.wr_data)
-                kernel._drivers.enable(wport.en, cond, group.wr_en)
+                kernel._drivers.enable(wport.en, None, group.wr_en)  # 0 while idle
             else:
                 kernel._drivers.value(read.addr, cond, group.rd_addr)
-                kernel._drivers.enable(read.en, cond, group.rd_en)
+                kernel._drivers.enable(read.en, None, group.rd_en)
 
 
 def _bank_users(kernel: Any, wait: WaitDataflow, instances: dict) -> dict[tuple, list[int]]:

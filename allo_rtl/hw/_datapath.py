@@ -13,19 +13,35 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 from amaranth.hdl import Cat, Const, Mux, Shape, Signal, Value, signed, unsigned
 
 from .._errors import InternalError, LoweringError
 from ..ir import _nodes as ir
 from ..ir._visitor import ExprVisitor
 from ..ir.types import AlloType, ArrayType
+from ._units import float_compare, float_minmax
 
 __all__ = ["Datapath", "const_product", "element_address", "shape_of"]
 
 
 def shape_of(t: AlloType) -> Shape:
-    """The Amaranth shape of raw values of ``t``."""
-    return signed(t.bits) if t.signed else unsigned(t.bits)
+    """The Amaranth shape of raw values of ``t`` (a float's raw value is its IEEE encoding)."""
+    return signed(t.bits) if t.signed and not t.is_float else unsigned(t.bits)
+
+
+def float_bits(value: object, t: AlloType) -> int:
+    """The IEEE encoding of ``value`` rounded to float type ``t`` (bfloat16: nearest even)."""
+    if t.bits == 64:
+        return int(np.float64(value).view(np.uint64))
+    if t.bits == 32:
+        return int(np.float32(value).view(np.uint32))
+    if t.name == "float16":  # type: ignore[attr-defined]
+        return int(np.float16(value).view(np.uint16))
+    bits = int(np.float32(value).view(np.uint32))  # bfloat16: the top half, rounded
+    if bits & 0x7FFFFFFF > 0x7F800000:
+        return 0x7FC0
+    return (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16
 
 
 def extend(v: Value, width: int) -> Value:
@@ -42,7 +58,7 @@ def extend(v: Value, width: int) -> Value:
 def fit(v: Value, t: AlloType) -> Value:
     """``v`` wrapped to the shape of ``t``: extended by its signedness, then truncated."""
     bits = extend(v, t.bits)[: t.bits]
-    return bits.as_signed() if t.signed else bits.as_unsigned()
+    return bits.as_signed() if t.signed and not t.is_float else bits.as_unsigned()
 
 
 def exact(v: Value) -> Value:
@@ -111,6 +127,8 @@ class Datapath(ExprVisitor):
         return sig
 
     def visit_Const(self, e: ir.Const) -> Value:
+        if e.type.is_float:
+            return Const(float_bits(e.value, e.type), shape_of(e.type))
         return Const(int(e.value), shape_of(e.type))
 
     def visit_Var(self, e: ir.Var) -> Value:
@@ -124,6 +142,9 @@ class Datapath(ExprVisitor):
 
     def visit_Unary(self, e: ir.Unary) -> Value:
         a = self.visit(e.operand)
+        if e.type.is_float and e.op in ("neg", "abs"):  # the sign bit, as NumPy (payload kept)
+            top = e.type.bits - 1
+            return Cat(a[:top], ~a[top]) if e.op == "neg" else Cat(a[:top], Const(0, 1))
         if e.op == "not":
             return fit(~a, e.type)
         if e.op == "invert":
@@ -135,6 +156,8 @@ class Datapath(ExprVisitor):
     def visit_Binary(self, e: ir.Binary) -> Value:
         a, b = self.visit(e.lhs), self.visit(e.rhs)
         t, op = e.type, e.op
+        if e.lhs.type.is_float:
+            return self.float_binary(e, a, b)
         if op in ("add", "sub"):
             fa, fb = t.fracs - e.lhs.type.fracs, t.fracs - e.rhs.type.fracs
             x, y = _align(a, fa), _align(b, fb)
@@ -163,6 +186,14 @@ class Datapath(ExprVisitor):
         if op in ("shl", "shr"):
             return self.shift(e, a, b)
         raise LoweringError(f"operator {op} is not supported on RTL targets yet", e.loc)
+
+    def float_binary(self, e: ir.Binary, a: Value, b: Value) -> Value:
+        """Comparisons and ``min``/``max`` of floats (the arithmetic runs on units)."""
+        if e.op in ("eq", "ne", "lt", "le", "gt", "ge"):
+            return fit(float_compare(e.op, e.lhs.type, a, b), e.type)
+        if e.op in ("min", "max"):
+            return float_minmax(e.op, e.type, a, b)
+        raise InternalError(f"float `{e.op}` reached the datapath (not on a unit)", e.loc)
 
     def divide(self, e: ir.Binary, a: Value, b: Value) -> Value:
         t = e.type
@@ -199,10 +230,10 @@ class Datapath(ExprVisitor):
 
     def visit_Cast(self, e: ir.Cast) -> Value:
         src, dst = e.operand.type, e.type
-        if src.is_float or dst.is_float:
-            raise LoweringError(
-                f"conversion from {src} to {dst} is not supported on RTL yet", e.loc
-            )
+        if src == dst:
+            return self.visit(e.operand)
+        if src.is_float or dst.is_float:  # conversions run on units
+            raise InternalError(f"conversion from {src} to {dst} reached the datapath", e.loc)
         return fit(_align(self.visit(e.operand), dst.fracs - src.fracs), dst)
 
     def visit_Select(self, e: ir.Select) -> Value:

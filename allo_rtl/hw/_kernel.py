@@ -27,6 +27,8 @@ from ..lowering import (
     Report,
     RunPipeline,
     SetReg,
+    UnitIssue,
+    UnitKey,
     WaitCall,
     WaitDataflow,
     WritePort,
@@ -47,6 +49,7 @@ from ._dsp import planned_product
 from ._info import ArrayPortInfo, KernelInfo, ScalarPortInfo
 from ._pipeline import PipelineLogic
 from ._ports import PortDrivers
+from ._units import make_unit, unit_inputs
 
 __all__ = ["KernelComponent", "array_port_signature"]
 
@@ -111,6 +114,7 @@ class KernelComponent(wiring.Component):
         self._watch: dict[str, Value] = {}
         self._stall_terms: list[tuple[object, Value]] = []
         self._instances = self._callees(m, ports)
+        self._units = self._make_units(m)
         names = [f"s{n}_line{s.loc.line if s.loc else 0}" for n, s in enumerate(fsmd.states)]
         self._drivers = PortDrivers()
         self._streams = {sp.sym: getattr(self, sp.name) for sp in fsmd.streams}
@@ -130,6 +134,8 @@ class KernelComponent(wiring.Component):
                     datapath.forget()  # the read data bound below are this state's
                     for temp, buf, bank in state.port_data:
                         bound[temp] = ports[buf].read_data(m, bank)
+                    for temp, key in state.unit_data:
+                        bound[temp] = self._units[key].result
                     self._state = names[n]
                     for action in state.actions:
                         self._action(m, action, regs, ports, datapath)
@@ -176,6 +182,16 @@ class KernelComponent(wiring.Component):
                 names = bank_names(mem.port, mem.layout, mem.type)
                 arr.external([getattr(self, name) for name in names])
         return ports
+
+    def _make_units(self, m: Module) -> dict[UnitKey, wiring.Component]:
+        """One operator unit per kind of float operation of the sequential states."""
+        units: dict[UnitKey, wiring.Component] = {}
+        for state in self.fsmd.states:
+            for action in state.actions:
+                if isinstance(action, UnitIssue) and action.unit not in units:
+                    unit = units[action.unit] = make_unit(action.unit)
+                    m.submodules[action.unit.name] = unit
+        return units
 
     def _callees(self, m: Module, ports: dict) -> dict[str, KernelComponent]:
         """One sub-kernel per call site; its read data always see the caller's arrays."""
@@ -231,6 +247,13 @@ class KernelComponent(wiring.Component):
                 m.d.comb += getattr(inst, port).eq(datapath(value))
         elif isinstance(action, WritePort):
             ports[action.buf].write(self._drivers, self._state, action, datapath)
+        elif isinstance(action, UnitIssue):
+            unit = self._units[action.unit]
+            for port, value in zip(unit_inputs(unit, action.unit), action.operands):
+                self._drivers.value(port, self._state, datapath(value))
+            if action.unit.op == "add":
+                self._drivers.enable(unit.sub, self._state, int(action.sub))
+            self._drivers.enable(unit.valid_in, self._state)
 
     def _next(self, m: Module, nxt: object, names: list[str], datapath: Datapath) -> None:
         if nxt is None:
@@ -277,10 +300,10 @@ class KernelComponent(wiring.Component):
         d, state = self._drivers, self._state
         for group, (read, write) in self._callee_banks(inst, nxt, self._ports):
             d.value(read.addr, state, group.rd_addr)
-            d.enable(read.en, state, group.rd_en)
+            d.enable(read.en, None, group.rd_en)  # 0 while the callee is idle
             d.value(write.addr, state, group.wr_addr)
             d.value(write.data, state, group.wr_data)
-            d.enable(write.en, state, group.wr_en)
+            d.enable(write.en, None, group.wr_en)
         with m.If(inst.done):
             for sym, port in nxt.results:
                 m.d.sync += self._regs[sym].eq(getattr(inst, port))

@@ -16,10 +16,13 @@ from amaranth.hdl import Const, EnableInserter, Module, Mux, Signal, Value
 
 from .._errors import InternalError
 from ..ir._nodes import Sym
-from ..lowering import Pipeline
+from ..lowering import Pipeline, unit_key
+from ..lowering._float import unit_operands
+from ..lowering._modulo import forwardable
 from ._datapath import Datapath, shape_of
 from ._dsp import pipeline_product
 from ._multiply import registered_product
+from ._units import make_unit, unit_inputs
 
 __all__ = ["PipelineLogic"]
 
@@ -67,8 +70,9 @@ class PipelineLogic:
             self.chains[lv.var] = {0: self.current[lv.var]}
             self.shapes[lv.var] = self.counters[lv.var].shape()
         for op in p.ops:
-            if op.kind in ("load", "mul", "reg", "get"):
+            if op.kind in ("load", "mul", "reg", "unit", "get"):
                 self.shapes[op.sym] = shape_of(op.type)  # type: ignore[arg-type]
+        self.valid, self.forward = valid, self._forwards()
         for n, op in enumerate(p.ops):
             self._op(m, n, op, p.times[n], valid)
         pending = Signal(name=f"{self.prefix}pending")
@@ -189,9 +193,23 @@ class PipelineLogic:
         self.oks.append(ok)
         self.fires.append(fire)
 
+    def _forwards(self) -> dict[Sym, tuple[int, Signal]]:
+        """Carried registers written in stage ``w`` and read ``II`` stages earlier: the read
+        belongs to the next iteration, in the cycle of the write, so it takes the value being
+        written (the scheduler allows a recurrence of II cycles, ``_modulo.violations``)."""
+        p, out = self.p, {}
+        for n, op in enumerate(p.ops):
+            if forwardable(op, p.ops) and p.times[n] >= p.ii:
+                fwd = Signal.like(self.regs[op.sym], name=f"{self.prefix}{op.sym.name}_fwd")
+                out[op.sym] = (p.times[n], fwd)
+        return out
+
     def at(self, m: Module, sym: Sym, t: int) -> Value:
         """The value of ``sym`` as the iteration in stage ``t`` sees it."""
         if sym not in self.chains:
+            if sym in self.forward and t == self.forward[sym][0] - self.p.ii:
+                w, fwd = self.forward[sym]
+                return Mux(self.valid[w], fwd, self.regs[sym])
             if sym in self.regs:
                 return self.regs[sym]
             raise InternalError(f"pipeline value {sym.name} used before it is produced")
@@ -219,7 +237,10 @@ class PipelineLogic:
             ports = self.ports[op.buf]
             port = self.p.ports[n] if self.p.ports else 0
             ports.read(m, self.drivers, valid[t] & self.advance, op, dp, port)
-            self.chains[op.sym] = {t + op.latency: ports.read_data(m, op.bank, port)}
+            if op.latency == 0 and op.bank is None:  # registers, the element known now
+                self.chains[op.sym] = {t: ports.read_now(op, dp, port)}
+            else:
+                self.chains[op.sym] = {t + op.latency: ports.read_data(m, op.bank, port)}
         elif op.kind == "mul" and op.plan is not None:  # DSP blocks or logic (lowering/_dsp.py)
             product = pipeline_product(m, dp, op, f"{self.prefix}{op.sym.name}")
             self.chains[op.sym] = {t + op.latency: product}
@@ -228,6 +249,14 @@ class PipelineLogic:
             name = f"{self.prefix}{op.sym.name}"
             product = registered_product(m, a, b, op.value.type, name, op.latency)
             self.chains[op.sym] = {t + op.latency: product}
+        elif op.kind == "unit":  # a float operation on an operator unit of its own
+            key = unit_key(op.value)
+            unit = m.submodules[f"{self.prefix}{op.sym.name}_{key.name}"] = make_unit(key)
+            for port, value in zip(unit_inputs(unit, key), unit_operands(op.value)):
+                m.d.comb += port.eq(dp(value))
+            if key.op == "add":
+                m.d.comb += unit.sub.eq(op.value.op == "sub")
+            self.chains[op.sym] = {t + op.latency: unit.result}
         elif op.kind in ("mul", "reg"):
             value = dp(op.value)
             for stage in range(op.latency):  # a DSP output register, then more if needed
@@ -241,6 +270,8 @@ class PipelineLogic:
             self.ports[op.buf].write(self.drivers, enable & self.advance, op, dp, port)
         elif op.kind == "set":
             value = dp(op.value)
+            if op.sym in self.forward:
+                self.km.d.comb += self.forward[op.sym][1].eq(value)
             with self.km.If(valid[t] & self.advance):
                 self.km.d.sync += self.regs[op.sym].eq(value)
         elif op.kind in ("get", "put"):

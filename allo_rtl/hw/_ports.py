@@ -1,7 +1,9 @@
 """Drivers of memory ports shared by controller states, pipelines and called kernels.
 
 Every driver comes with a condition (a controller state, or a pipeline stage being valid);
-conditions of one port never hold in the same cycle. Enables are the OR of the conditions.
+conditions of one port never hold in the same cycle. Enables are the OR of the conditions; the
+enables of called kernels are not gated by the caller's state (they are 0 while the callee is
+idle), which keeps the caller's state decoding off the paths to the memories.
 Addresses and write data need no value when the port is idle, so the last driver is the default
 and only the others are multiplexed: one port with one driver has no multiplexer at all. The
 multiplexer is an AND-OR of the (exclusive) conditions, reduced in a balanced tree, so its
@@ -33,7 +35,9 @@ class PortDrivers:
         self._values.setdefault(id(sig), (sig, []))[1].append((cond, value))
 
     def enable(self, sig: Value, cond: Any, value: Value | int = 1) -> None:
-        """Drive enable ``sig`` with ``value`` while ``cond`` holds (0 otherwise)."""
+        """Drive enable ``sig`` with ``value`` while ``cond`` holds (0 otherwise). ``cond``
+        ``None``: ``value`` is already 0 whenever the driver is not active (a called kernel's
+        enables are 0 while it is idle), so the condition need not gate it."""
         self._enables.setdefault(id(sig), (sig, []))[1].append((cond, Value.cast(value)))
 
     def emit(self, m: Module, resolve: Callable[[Any], Value]) -> None:
@@ -50,7 +54,8 @@ class PortDrivers:
                 conds.append(resolve(cond))
             m.d.comb += sig.eq(Mux(_tree(conds), _tree(terms), items[-1][1]))
         for sig, items in self._enables.values():
-            m.d.comb += sig.eq(_tree([resolve(cond) & value for cond, value in items]))
+            gated = [value if cond is None else resolve(cond) & value for cond, value in items]
+            m.d.comb += sig.eq(_tree(gated))
         for sig, cond, value in self._syncs:
             with m.If(resolve(cond)):
                 m.d.sync += sig.eq(value)

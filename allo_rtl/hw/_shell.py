@@ -201,6 +201,7 @@ class Shell(wiring.Component):
         words = {STATUS: Cat(running, done_flag), CYCLES: cycles}
         words.update(self._scalars(m, done))
         words.update(self._watch(m))
+        self._wdata = self._late(m, self.bus_wdata, "host_wdata")
         arrays = [self._array(m, a, self._owner(m, a.name, go, done)) for a in self.info.arrays]
         self._read_mux(m, words, arrays)
         return m
@@ -264,24 +265,36 @@ class Shell(wiring.Component):
             bank, offset = split_values(flat_indices(local, a.type.shape), a.type, a.layout)
         host_bank = Signal(range(max(2, len(names))), name=f"{a.name}_host_bank")
         m.d.sync += host_bank.eq(bank)
+        w_offset = self._late(m, offset, f"{a.name}_host_waddr")
         datas = []
         for k, name in enumerate(names):
             hit = selected & (bank == k) & (local < a.depth)
-            datas.append(self._bank(m, a, name, entry, offset, hit, running))
+            we = self._late(m, hit & self.bus_we, f"{name}_host_we")
+            datas.append(self._bank(m, a, name, entry, (offset, hit), (w_offset, we), running))
         if len(datas) == 1:
             return selected, datas[0]
         return selected, Array(datas)[host_bank]  # a multiplexer tree, not a chain of banks
 
-    def _bank(self, m: Module, a: ArrayPortInfo, name: str, entry: dict, offset: Value,
-              hit: Value, running: Value) -> Value:  # fmt: skip
-        """One bank's memory, shared by the kernel's port group ``name`` and the host."""
+    def _late(self, m: Module, value: Value, name: str) -> Value:
+        """``value`` as host writes use it: registered for bus masters that can wait (read
+        latency 2), so that the address decoding has a cycle of its own."""
+        if self.read_latency == 1:
+            return value
+        reg = Signal.like(value, name=name)
+        m.d.sync += reg.eq(value)
+        return reg
+
+    def _bank(self, m: Module, a: ArrayPortInfo, name: str, entry: dict, read: tuple,
+              write: tuple, running: Value) -> Value:  # fmt: skip
+        """One bank's memory, shared by the kernel's port group ``name`` and the host
+        (``read``, ``write``: the host's (offset, enable) for each port)."""
         depth = a.depth // len(bank_names(a.name, a.layout, a.type))
         mem = memory.Memory(shape=unsigned(entry["bits"]), depth=depth, init=[])
         m.submodules[f"mem_{name}"] = mem
         rd, wr = mem.read_port(), mem.write_port()
         host = [
-            rd.addr.eq(offset), rd.en.eq(hit), wr.addr.eq(offset),
-            wr.data.eq(self.bus_wdata), wr.en.eq(hit & self.bus_we),
+            rd.addr.eq(read[0]), rd.en.eq(read[1]), wr.addr.eq(write[0]),
+            wr.data.eq(self._wdata), wr.en.eq(write[1]),
         ]  # fmt: skip
         kernel = [
             port.eq(_or_zero(kernel_port(self.kernel, name, field)))

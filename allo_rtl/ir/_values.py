@@ -75,10 +75,10 @@ def float_to_raw(x: float, t: AlloType) -> int:
         return 0
     if math.isinf(x):
         return t.max_raw if x > 0 else t.min_raw
-    scaled = math.ldexp(x, t.fracs)
-    if math.isinf(scaled):
-        return t.max_raw if x > 0 else t.min_raw
-    return min(max(math.trunc(scaled), t.min_raw), t.max_raw)
+    # exact: x is an integer multiple of a power of two (math.ldexp overflows past 1e308)
+    num, den = x.as_integer_ratio()
+    scaled = abs(num) * (1 << t.fracs) // den
+    return min(max(scaled if num >= 0 else -scaled, t.min_raw), t.max_raw)
 
 
 def convert(value: int | float, src: AlloType, dst: AlloType) -> int | float:

@@ -1,5 +1,6 @@
 """Lowering: kernel IR -> FSMD (scheduled controller and datapath over IR expressions)."""
 
+from ._float import UnitKey, unit_key
 from ._fsmd import (
     Branch,
     CallStart,
@@ -17,6 +18,7 @@ from ._fsmd import (
     State,
     StreamPort,
     Task,
+    UnitIssue,
     WaitCall,
     WaitDataflow,
     WritePort,
@@ -27,6 +29,6 @@ from ._timing import TargetModel, target_model
 
 __all__ = [
     "Branch", "CallStart", "Fsmd", "GetStream", "Goto", "Level", "Memory", "PipeOp", "Pipeline",
-    "PutStream", "ReadPort", "RunPipeline", "SetReg", "State", "StreamPort", "Task", "WaitCall",
-    "WaitDataflow", "WritePort", "lower", "ArrayReport", "LoopReport", "Report", "build_report", "TargetModel", "target_model",
+    "PutStream", "ReadPort", "RunPipeline", "SetReg", "State", "StreamPort", "Task", "UnitIssue", "WaitCall",
+    "WaitDataflow", "WritePort", "lower", "ArrayReport", "LoopReport", "Report", "build_report", "TargetModel", "target_model", "UnitKey", "unit_key",
 ]  # fmt: skip

@@ -32,6 +32,7 @@ from ._dsp import (
     DSP_BLOCKS,
     DspUse,
     MulPlan,
+    dsp_blocks,
     logic_cuts,
     logic_luts,
     mul_operands,
@@ -39,6 +40,7 @@ from ._dsp import (
     piece_blocks,
     shape_blocks,
 )
+from ._float import UnitKey, unit_key
 from ._fsmd import (
     Branch,
     CallStart,
@@ -48,7 +50,7 @@ from ._fsmd import (
     ReadPort,
     RunPipeline,
     SetReg,
-    State,
+    UnitIssue,
     WaitDataflow,
     WritePort,
 )
@@ -83,6 +85,8 @@ def need(e: Any, d: int, out: dict[Sym, int]) -> None:
 
 def _child_bits(e: Any, d: int) -> list[tuple[Any, int]]:
     """(operand, low bits of it that the low ``d`` bits of ``e`` read)."""
+    if isinstance(getattr(e, "type", None), AlloType) and e.type.is_float:
+        return [(c, _full(c)) for c in children(e)]  # every bit of a float is significant
     if isinstance(e, Binary) and e.op in ("add", "sub"):
         return [(x, d - (e.type.fracs - x.type.fracs)) for x in (e.lhs, e.rhs)]
     if isinstance(e, Binary) and e.op in ("mul", "and", "or", "xor"):
@@ -131,6 +135,9 @@ def _fsm_demands(f: Fsmd, regs: dict[Sym, int], widths: dict[Sym, int]) -> dict[
             elif isinstance(a, CallStart):
                 for _, v in a.scalars:
                     need(v, _full(v), out)
+            elif isinstance(a, UnitIssue):
+                for v in a.operands:
+                    need(v, _full(v), out)
         _next_demands(st.next, regs, out)
     _close(temps, out)
     return out
@@ -162,7 +169,7 @@ def _pipeline_demands(p: Pipeline, regs: dict[Sym, int], widths: dict[Sym, int])
             temps[op.sym] = op.value
         elif op.kind == "store":
             need(op.value, widths[op.buf], out)
-        elif op.kind == "put":
+        elif op.kind in ("put", "unit"):
             need(op.value, _full(op.value), out)
         elif op.kind == "set":
             need(op.value, regs.get(op.sym, 1 << 16), out)
@@ -285,7 +292,7 @@ def _apply(f: Fsmd, sites: list[_Site], done: dict[str, Fsmd]) -> tuple[Fsmd, li
             st = states[n]
             actions = list(st.actions)
             actions[k] = replace(actions[k], plan=plan)  # type: ignore[call-overload]
-            states[n] = State(tuple(actions), st.next, st.port_data, st.loc)
+            states[n] = replace(st, actions=tuple(actions))
     grown, pipelines = [], []
     banks = {m.sym: m.banks for m in f.memories}
     dual = frozenset(m.sym for m in f.memories if m.dual)
@@ -316,8 +323,11 @@ def plan_design(
     (or ``None``)."""
     kernels, copies = _kernels(top)
     sites = [s for f in kernels for s in _kernel_sites(f, model, copies[f.name])]
-    need_blocks = sum(s.plan.blocks * s.copies for s in sites)
-    logic = _decide(sites, model, budget)
+    units = [(key, copies[f.name]) for f in kernels for key in float_multipliers(f)]
+    unit_blocks = sum(_unit_blocks(key, model) * n for key, n in units)
+    need_blocks = sum(s.plan.blocks * s.copies for s in sites) + unit_blocks
+    left = None if budget is None else max(0, budget - unit_blocks)
+    logic = _decide(sites, model, left)
     done: dict[str, Fsmd] = {}
     grown: list[Pipeline] = []
     for f in kernels:
@@ -325,14 +335,32 @@ def plan_design(
         grown += more
     use = DspUse(
         DSP_BLOCKS[model.family].cell,
-        sum(s.plan.blocks * s.copies for s in sites),
+        sum(s.plan.blocks * s.copies for s in sites) + unit_blocks,
         budget,
-        sum(s.copies for s in sites),
+        sum(s.copies for s in sites) + sum(n for _, n in units),
         sum(s.copies for s in logic),
         sum(s.plan.luts * s.copies for s in logic),
     )
     warning = budget_warning(use, need_blocks, logic[0].plan.loc, logic, sites) if logic else None
     return replace(done[top.name], dsp=use), grown, warning
+
+
+def float_multipliers(f: Fsmd) -> list[UnitKey]:
+    """The float multiply units of kernel ``f``: one per kind in sequential code (shared by
+    its states), one per operation in pipelines. They always take DSP blocks, before the
+    integer multiplies (which can be built from logic)."""
+    seq = {a.unit for st in f.states for a in st.actions if isinstance(a, UnitIssue)}
+    out = [key for key in seq if key.op == "mul"]
+    for p in f.pipelines:
+        out += [k for op in p.ops if op.kind == "unit" and (k := unit_key(op.value)) is not None
+                and k.op == "mul"]  # fmt: skip
+    return out
+
+
+def _unit_blocks(key: UnitKey, model: Any) -> int:
+    """DSP blocks of a float multiply unit: one unsigned significand product."""
+    bits = key.dst.mantissa + 1  # type: ignore[attr-defined]
+    return dsp_blocks(model.family, bits, bits, 2 * bits, False)
 
 
 def budget_warning(

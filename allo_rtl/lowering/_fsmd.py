@@ -17,11 +17,12 @@ from .._errors import Loc
 from ..ir._nodes import Expr, Layout, Sym
 from ..ir.types import AlloType, ArrayType, StreamType
 from ._dsp import DspUse, MulPlan
+from ._float import UnitKey
 
 __all__ = [
     "Branch", "CallStart", "Fsmd", "GetStream", "Goto", "Level", "Memory", "PipeOp", "Pipeline",
-    "PutStream", "ReadPort", "RunPipeline", "SetReg", "State", "StreamPort", "Task", "WaitCall",
-    "WaitDataflow", "WritePort",
+    "PutStream", "ReadPort", "RunPipeline", "SetReg", "State", "StreamPort", "Task", "UnitIssue",
+    "WaitCall", "WaitDataflow", "WritePort",
 ]  # fmt: skip
 
 
@@ -33,6 +34,16 @@ class SetReg:
     sym: Sym
     value: Expr
     plan: MulPlan | None = None
+
+
+@dataclass(frozen=True)
+class UnitIssue:
+    """Present ``operands`` to the kernel's operator unit ``unit`` (``sub``: an add unit
+    subtracts); the result is read ``unit.latency`` cycles later (``State.unit_data``)."""
+
+    unit: UnitKey
+    operands: tuple[Expr, ...]
+    sub: bool = False
 
 
 @dataclass(frozen=True)
@@ -167,7 +178,9 @@ class PipeOp:
     """A timed operation of a pipeline iteration.
 
     ``kind``: ``"load"`` (``buf[indices]`` read, data in ``sym`` one cycle later), ``"mul"``
-    (``value`` registered into ``sym`` after ``latency`` cycles), ``"reg"`` (``value``
+    (``value`` registered into ``sym`` after ``latency`` cycles), ``"unit"`` (``value``, a
+    float operation, computed by an operator unit of its own (``_float.unit_key``), in ``sym``
+    ``latency`` cycles later), ``"reg"`` (``value``
     registered, one cycle: a pipeline register that keeps paths within the clock), ``"store"`` (``buf[indices] = value``),
     ``"set"`` (register ``sym`` gets ``value``: a scalar carried to the next iteration or out of
     the loop), ``"get"`` / ``"put"`` (a stream transfer, see ``stream``; the pipeline stalls
@@ -232,13 +245,15 @@ class RunPipeline:
 @dataclass(frozen=True)
 class State:
     """One cycle. ``port_data`` binds temporaries to the read data of an array's port
-    (array, bank or ``None`` for the bank the previous cycle's read chose)."""
+    (array, bank or ``None`` for the bank the previous cycle's read chose); ``unit_data`` binds
+    temporaries to the result of an operator unit (issued ``latency`` cycles before)."""
 
-    actions: tuple[SetReg | ReadPort | WritePort | CallStart, ...]
+    actions: tuple[SetReg | ReadPort | WritePort | CallStart | UnitIssue, ...]
     next: Goto | Branch | WaitCall | RunPipeline | GetStream | PutStream | WaitDataflow | None
     # next None: the run ends after this cycle
     port_data: tuple[tuple[Sym, Sym, int | None], ...]
     loc: Loc | None
+    unit_data: tuple[tuple[Sym, UnitKey], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from .._errors import InternalError, Loc, LoweringError, ScheduleWarning, warn_user
+from .._errors import InternalError, Loc, ScheduleWarning, warn_user
 from ..ir._fold import loop_range, trip_count
 from ..ir._nodes import (
     EXPR_TYPES,
@@ -46,6 +46,7 @@ from ._banks import Residues, static_bank
 from ._budget import plan_design
 from ._calls import returned_params, unalias
 from ._dsp import check_budget
+from ._float import UnitKey, float_check, unit_key, unit_operands
 from ._fsmd import (
     Branch,
     CallStart,
@@ -57,6 +58,7 @@ from ._fsmd import (
     RunPipeline,
     SetReg,
     State,
+    UnitIssue,
     WaitCall,
     WritePort,
 )
@@ -76,15 +78,22 @@ _BOOL = UInt(1)
 class _Cycle:
     actions: list[Any] = field(default_factory=list)
     port_data: list[tuple[Sym, Sym, int | None]] = field(default_factory=list)
+    unit_data: list[tuple[Sym, UnitKey]] = field(default_factory=list)
 
 
 def _timed(node: Any) -> bool:
-    """Operations that take a cycle: loads (port latency) and multiplies (registered)."""
-    return isinstance(node, Load) or is_product(node)
+    """Operations that take cycles: loads (port latency), multiplies (registered) and float
+    operations (operator units, ``_float.py``)."""
+    return isinstance(node, Load) or is_product(node) or unit_key(node) is not None
 
 
 def _operands(node: Any) -> tuple[Expr, ...]:
     return node.indices if isinstance(node, Load) else tuple(children(node))
+
+
+def _latency(node: Any) -> int:
+    key = unit_key(node)
+    return 1 if key is None else key.latency
 
 
 def _timed_postorder(exprs: list[Expr] | tuple[Expr, ...], cuts: set) -> list[Any]:
@@ -125,6 +134,9 @@ def _top_timed(
 def _temp_name(op: Any) -> str:
     if isinstance(op, Load):
         return f"{op.buf.name}_rd"
+    key = unit_key(op)
+    if key is not None:
+        return key.name
     return "product" if _timed(op) else "stage"
 
 
@@ -178,7 +190,9 @@ class _Lowering(StreamLowering, StmtVisitor):
         ids = ids or self.reserve(len(cycles))
         for k, cycle in enumerate(cycles):
             step = nxt if k == len(cycles) - 1 else Goto(ids[k + 1])
-            self.states[ids[k]] = State(tuple(cycle.actions), step, tuple(cycle.port_data), loc)
+            self.states[ids[k]] = State(
+                tuple(cycle.actions), step, tuple(cycle.port_data), loc, tuple(cycle.unit_data)
+            )
         return ids[0]
 
     def stage(self, exprs: list[Expr]) -> tuple[list[_Cycle], list[Expr]]:
@@ -192,11 +206,10 @@ class _Lowering(StreamLowering, StmtVisitor):
         busy: set[tuple[Sym, int, int]] = set()
         for op in ops:
             cycle = max((ready[d] for d in _top_timed(_operands(op), cuts)), default=0)
-            while isinstance(op, Load) and not busy.isdisjoint(self.ports(op, cycle)):
+            while not busy.isdisjoint(self.resources(op, cycle)):
                 cycle += 1
-            if isinstance(op, Load):
-                busy |= self.ports(op, cycle)
-            issue[op], ready[op] = cycle, cycle + 1
+            busy |= self.resources(op, cycle)
+            issue[op], ready[op] = cycle, cycle + _latency(op)
         final = max(ready.values(), default=0)
         needed: dict[Any, set[int]] = {op: set() for op in ops}
         for op in ops:
@@ -220,6 +233,13 @@ class _Lowering(StreamLowering, StmtVisitor):
                 idx = tuple(_substitute(i, temps) for i in op.indices)
                 cycles[issue[op]].actions.append(ReadPort(op.buf, idx, self.bank(op.buf, idx)))
                 cycles[ready[op]].port_data.append((sym, op.buf, self.bank(op.buf, idx)))
+            elif unit_key(op) is not None:
+                key, operands = unit_key(op), _substitute_operands(op, temps)
+                sub = getattr(op, "op", None) == "sub"
+                issued = UnitIssue(key, unit_operands(operands), sub)  # type: ignore[arg-type]
+                cycles[issue[op]].actions.append(issued)
+                cycles[ready[op]].unit_data.append((sym, key))  # type: ignore[arg-type]
+            if isinstance(op, Load) or unit_key(op) is not None:
                 if any(c > ready[op] for c in needed[op]):  # keep the data for later cycles
                     self.registers[sym] = op.type
                     cycles[ready[op]].actions.append(SetReg(sym, Var(sym, op.type, op.loc)))
@@ -231,6 +251,14 @@ class _Lowering(StreamLowering, StmtVisitor):
     def bank(self, buf: Sym, indices: tuple[Expr, ...]) -> int | None:
         mem = self.memories[buf]
         return static_bank(indices, mem.type, mem.layout, self.residues)
+
+    def resources(self, op: Any, cycle: int) -> set[Any]:
+        """What ``op`` occupies in ``cycle``: a load its read ports, a float operation the
+        issue slot of the kernel's unit of its kind (one unit of each kind per kernel)."""
+        if isinstance(op, Load):
+            return self.ports(op, cycle)
+        key = unit_key(op)
+        return set() if key is None else {(key, cycle)}
 
     def ports(self, op: Load, cycle: int) -> set[tuple[Sym, int, int]]:
         """The read ports a load uses: its bank's, or every bank's when that varies."""
@@ -351,8 +379,8 @@ class _Lowering(StreamLowering, StmtVisitor):
                 continue
             st = self.states[n]
             assert st is not None
-            self.states[n] = State(
-                st.actions + latch_state.actions, latch_state.next, st.port_data, st.loc
+            self.states[n] = replace(
+                st, actions=st.actions + latch_state.actions, next=latch_state.next
             )
         for n, st in enumerate(self.states):  # a body ending in a pipeline: latch on its exit
             run = st.next if st is not None else None
@@ -360,7 +388,7 @@ class _Lowering(StreamLowering, StmtVisitor):
                 exit_actions = tuple(a for a in latch_state.actions if isinstance(a, SetReg))
                 if len(exit_actions) == len(latch_state.actions):
                     nxt = RunPipeline(run.index, latch_state.next, exit_actions)  # type: ignore[arg-type]
-                    self.states[n] = State(st.actions, nxt, st.port_data, st.loc)  # type: ignore[union-attr]
+                    self.states[n] = replace(st, next=nxt)  # type: ignore[arg-type]
 
     def visit_Call(self, s: Call) -> int:
         callee, args = unalias(self.module.func(s.callee), s.args)
@@ -473,16 +501,9 @@ def result_ports(fn: Function) -> tuple[str, ...]:
     )
 
 
-def _check_no_floats(fn: Function) -> None:
+def _check_floats(fn: Function) -> None:
     for node in walk(fn):
-        t = getattr(node, "type", None)
-        t = t.dtype if isinstance(t, ArrayType) else t
-        if t is not None and getattr(t, "is_float", False):
-            raise LoweringError(
-                f"floating point ({t}) is not supported on RTL targets yet",
-                getattr(node, "loc", fn.loc),
-                "use integer or Fixed types, or build for the numpy target",
-            )
+        float_check(node)
 
 
 def _memories(fn: Function) -> tuple[dict[Sym, Memory], list, list]:
@@ -524,7 +545,7 @@ def _lower_function(fn: Function, module: Module, cache: dict[str, Any]) -> Fsmd
 
 def _lower_one(fn: Function, module: Module, cache: dict[str, Fsmd]) -> Fsmd:
     fn = expand_unrolls(prepare(fn))
-    _check_no_floats(fn)
+    _check_floats(fn)
     memories, array_params, array_results = _memories(fn)
     if cache[None].dual_port_bram:  # local block RAMs get two read-write ports
         memories = {

@@ -15,7 +15,7 @@ from typing import Any
 
 from .._errors import InternalError
 from ..ir._fold import affine_var
-from ..ir._nodes import Const, Expr, For, Sym, Var, walk
+from ..ir._nodes import Binary, Const, Expr, For, Sym, Var, walk
 from ..ir._rewrite import shape_key
 from ._fsmd import Level, Pipeline, PipeOp
 
@@ -57,6 +57,9 @@ def _distance(store: PipeOp, load: PipeOp, levels: tuple[Level, ...]) -> int | N
     if shape_key(store.indices) != shape_key(load.indices):
         consts = [isinstance(i, Const) for i in (*store.indices, *load.indices)]
         return None if all(consts) else 1
+    period = _period(store.indices, levels)
+    if period is not None:
+        return period
     dims = {_dim_var(i) for i in store.indices}
     outer = {lv.var for lv in levels[:-1]}
     inner = levels[-1].var
@@ -65,6 +68,37 @@ def _distance(store: PipeOp, load: PipeOp, levels: tuple[Level, ...]) -> int | N
     if outer <= dims and (load.pin == "first" or store.pin == "last"):
         return None
     return 1
+
+
+def _period(indices: tuple[Expr, ...], levels: tuple[Level, ...]) -> int | None:
+    """``p`` when the only index is ``v % p`` or ``v & (p - 1)`` of an affine function ``v``
+    of the innermost loop variable (the slots of ``reassociate``) and the flattened iterations
+    revisit a slot exactly every ``p`` iterations; else ``None``."""
+    if len(indices) != 1 or not isinstance(indices[0], Binary):
+        return None
+    e = indices[0]
+    if not isinstance(e.rhs, Const) or e.op not in ("mod", "and"):
+        return None
+    p = int(e.rhs.value) + (1 if e.op == "and" else 0)
+    if p < 1 or (e.op == "and" and p & (p - 1)) or _dim_var(e.lhs) != levels[-1].var:
+        return None
+    lin = affine_var(e.lhs)
+    trips = levels[-1].trips
+    if lin is None or abs(lin[1]) != 1:
+        return None
+    if len(levels) > 1 and (trips is None or trips % p):
+        return None
+    return p
+
+
+def forwardable(op: PipeOp, ops: list[PipeOp] | tuple[PipeOp, ...]) -> bool:
+    """Whether the value a ``set`` writes is forwarded to a read of the next iteration in the
+    cycle of the write: when it is the result of a float unit or multiply (straight from its
+    output register, so the forwarding multiplexer is the only logic it adds to the reader's
+    path). Then a recurrence through it needs II >= write cycle - read cycle, not one more."""
+    if op.kind != "set" or not isinstance(op.value, Var):
+        return False
+    return any(o.sym == op.value.sym and o.kind in ("unit", "mul") for o in ops)
 
 
 class _Schedule:
@@ -79,7 +113,9 @@ class _Schedule:
         self.ops, self.levels, self.ii, self.banks, self.dual = ops, levels, ii, banks, dual
         self.port_of = [0] * len(ops)  # which port of a dual-port memory an access uses
         self.temps = {
-            op.sym: n for n, op in enumerate(ops) if op.kind in ("load", "mul", "reg", "get")
+            op.sym: n
+            for n, op in enumerate(ops)
+            if op.kind in ("load", "mul", "reg", "unit", "get")
         }
         self.streams = [n for n, op in enumerate(ops) if op.kind in ("get", "put")]
         self.sets = {op.sym: n for n, op in enumerate(ops) if op.kind == "set"}
@@ -159,12 +195,14 @@ class _Schedule:
         """(reason, operation to start later, the cycle it must not start before)."""
         out = []
         for sym, n in self.sets.items():
+            # a unit's result is forwarded to a read of the next iteration in the same cycle
+            slack = 0 if forwardable(self.ops[n], self.ops) else 1
             for r in self.readers(sym):
-                if self.times[n] - self.times[r] + 1 > self.ii:
+                if self.times[n] - self.times[r] + slack > self.ii:
                     out.append((
                         f"`{sym.name}` is read in cycle {self.times[r]} of an iteration and "
                         f"written in cycle {self.times[n]}; the next iteration needs it "
-                        f"{self.times[n] - self.times[r] + 1} cycles after the read",
+                        f"{self.times[n] - self.times[r] + slack} cycles after the read",
                         r, -1,  # starting the read later delays the write as much
                     ))  # fmt: skip
         out += self.memory_order()

@@ -47,6 +47,7 @@ from ..ir._nodes import (
 from ..ir._rewrite import shape_key
 from ..ir.types import UInt, index
 from ._banks import static_bank
+from ._float import unit_key
 from ._fsmd import Level, Pipeline, PipeOp
 from ._timing import is_product
 from ._unroll import straight
@@ -117,6 +118,10 @@ class _Builder:
             if self.model is not None and self.model.registered_mul_operands:
                 e = replace(e, lhs=self.registered(e.lhs), rhs=self.registered(e.rhs))
             return self.timed("mul", e, None, (), None)
+        if unit_key(e) is not None:  # operands from registers: a unit's first stage is long
+            if self.model is not None and self.model.registered_mul_operands:
+                e = _map_operands(e, self.registered)
+            return self.timed("unit", e, None, (), None)
         return self.within_clock(e)
 
     def within_clock(self, e: Expr) -> Expr:
@@ -207,12 +212,14 @@ class _Builder:
 
     def timed(self, kind: str, e: Expr, buf: Sym | None, idx: tuple, guard: Expr | None) -> Var:
         sym = Sym(f"{kind}{len(self.ops)}")
-        value = e if kind in ("mul", "reg") else None
+        value = e if kind in ("mul", "reg", "unit") else None
         bank = self.bank(buf, idx) if buf is not None else 0
         latency = 0 if buf is not None and self.memories[buf].registers else 1
         if kind == "mul" and self.model is not None:
             bits = max(e.lhs.type.bits, e.rhs.type.bits)  # type: ignore[attr-defined]
             latency = self.model.mul_latency(bits)
+        if kind == "unit":
+            latency = unit_key(e).latency  # type: ignore[union-attr]
         if kind == "load" and latency and self.model is not None:
             self.delays[sym] = self.model.bram_ns  # block RAM clock-to-output
         op = PipeOp(kind, sym, buf, idx, value, guard, e.type, self.pin, e.loc, bank, latency)
@@ -351,6 +358,18 @@ def build_pipeline(
     banks = {sym: mem.banks for sym, mem in memories.items()}
     dual = frozenset(sym for sym, mem in memories.items() if mem.dual)
     return modulo_schedule(b.ops, levels, requested, inner, banks, dual)
+
+
+def _map_operands(e: Expr, f: Any) -> Expr:
+    """``e`` with ``f`` applied to each of its direct operands."""
+    changes: dict[str, Any] = {}
+    for fld in fields(e):  # type: ignore[arg-type]
+        child = getattr(e, fld.name)
+        if isinstance(child, EXPR_TYPES):
+            changes[fld.name] = f(child)
+        elif isinstance(child, tuple) and child and isinstance(child[0], EXPR_TYPES):
+            changes[fld.name] = tuple(f(c) for c in child)
+    return replace(e, **changes) if changes else e
 
 
 def _plain(t: Any) -> bool:

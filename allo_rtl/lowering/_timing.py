@@ -51,6 +51,7 @@ from ..ir._nodes import (
     Var,
     children,
 )
+from ._float import unit_key
 
 __all__ = ["MUL_TILE", "TargetModel", "cut_points", "is_product", "target_model"]
 
@@ -140,6 +141,7 @@ def is_product(e: Expr) -> bool:
     return (
         isinstance(e, Binary)
         and e.op == "mul"
+        and not e.type.is_float  # a float multiply is an operator unit (_float.py)
         and not isinstance(e.lhs, Const)
         and not isinstance(e.rhs, Const)
     )
@@ -169,7 +171,7 @@ def cut_points(exprs: list[Expr] | tuple[Expr, ...], model: TargetModel) -> set[
             return model.bram_ns
         kids = list(children(e))
         times = [arrival(c) for c in kids]
-        if is_product(e):
+        if is_product(e) or unit_key(e) is not None:  # registered results
             if model.registered_mul_operands:
                 inner = (_inner(c) for c, t in zip(kids, times) if t > 0)
                 cuts.update(x for x in inner if x is not None)
