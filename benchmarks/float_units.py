@@ -21,7 +21,11 @@ Columns: ``LUTs``, the logic cells the unit occupies: on ECP5 LUT4 + 2 x CCU2C (
 LUT4s with their carry chain, as nextpnr counts TRELLIS_COMB), on iCE40 SB_LUT4 only (SB_CARRY
 sits beside the LUT of a logic cell); ``LUT4`` and ``carry`` (CCU2C / SB_CARRY) are yosys's
 cell counts. ``FFs`` are the unit's flip-flops: the wrapper's (one per input and output bit) are
-subtracted. ``DSPs`` are MULT18X18D / SB_MAC16 blocks, ``lat`` the unit's latency in cycles.
+subtracted. ``DSPs`` are MULT18X18D / SB_MAC16 blocks, ``BRAM`` DP16KD / SB_RAM40_4K blocks
+(tables of the math units), ``lat`` the unit's latency in cycles. A row over the device's
+resources is not placed (``does not fit``). The critical path printed for a row that misses a
+target is nextpnr's clock-to-clock one, and the Fmax that of the clock ``clk`` (without the
+pseudo clock of iCE40 DSP blocks whose clock input is tied low).
 
 Targets (the floating-point issue, ECP5-85F): float32 add <= 600 LUTs at >= 120 MHz; float32
 mul <= 300 LUTs plus DSP blocks at >= 120 MHz. Rows without a target show none.
@@ -167,7 +171,8 @@ def critical_path(report: Path) -> str:
     """The clock-to-clock critical path of nextpnr's ``--report`` JSON: its endpoints, delay,
     logic steps and the source lines of its nets."""
     paths = json.loads(report.read_text()).get("critical_paths", [])
-    steps = next((p["path"] for p in paths if "<async>" not in (p["from"], p["to"])), [])
+    clocked = (p for p in paths if p["from"] == p["to"] and "<async>" not in p["from"])
+    steps = next((p["path"] for p in clocked if "PACKER_GND" not in p["from"]), [])
     if not steps:
         return ""
     delay = sum(s.get("delay", 0.0) for s in steps)
@@ -231,7 +236,8 @@ def measure(unit: str, fmt: str, families: list[str], timeout: float) -> list[Re
 
 HEADER = (
     f"{'family':<6} {'unit':<11} {'format':<16} {'LUTs':>6} {'LUT4':>6} {'carry':>5} "
-    f"{'FFs':>6} {'DSPs':>4} {'lat':>3} {'Fmax MHz':>8}  {'target':<22} {'verdict':<7} time"
+    f"{'FFs':>6} {'DSPs':>4} {'BRAM':>4} {'lat':>3} {'Fmax MHz':>8}  "
+    f"{'target':<22} {'verdict':<7} time"
 )
 
 
@@ -274,7 +280,8 @@ def format_row(res: Result) -> str:
     target, ok = verdict(res)
     line = (
         f"{head} {logic_luts(res):>6} {c['luts']:>6} {c['carry']:>5} {res.ffs:>6} "
-        f"{c['dsps']:>4} {res.latency:>3} {fmax:>8}  {target:<22} {ok:<7} {res.seconds:.0f} s"
+        f"{c['dsps']:>4} {c['brams']:>4} {res.latency:>3} {fmax:>8}  "
+        f"{target:<22} {ok:<7} {res.seconds:.0f} s"
     )
     detail = res.detail.splitlines()[0][:60] if res.detail else ""
     return line if res.status == "ok" else f"{line}  [{res.status}: {detail}]"
