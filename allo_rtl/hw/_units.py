@@ -9,7 +9,7 @@ datapath.
 
 from __future__ import annotations
 
-from amaranth.hdl import Mux, Value
+from amaranth.hdl import Value
 from amaranth.lib import wiring
 
 from .._errors import LoweringError
@@ -17,7 +17,7 @@ from ..ir.types import AlloType
 from ..lowering import UnitKey
 from .fp import format_of
 from .fp._add import FloatAdd
-from .fp._compare import float_order, numpy_second_on_tie
+from .fp._compare import float_min_max, float_order
 from .fp._convert import FloatToFloat, FloatToInt, IntToFloat
 from .fp._math import MATH_UNITS
 from .fp._mul import FloatMul
@@ -78,10 +78,5 @@ def float_compare(op: str, t: AlloType, a: Value, b: Value) -> Value:
 def float_minmax(op: str, t: AlloType, a: Value, b: Value) -> Value:
     """``np.minimum`` / ``np.maximum`` of two values of float type ``t``, bit for bit (a NaN
     operand gives the canonical quiet NaN)."""
-    fmt = format_of(t)
-    order = float_order(fmt, a, b)
-    tie = b if numpy_second_on_tie(fmt) else a
-    pick = Mux(order.lt, a, Mux(order.gt, b, tie))
-    if op == "max":
-        pick = Mux(order.gt, a, Mux(order.lt, b, tie))
-    return Mux(order.unordered, fmt.qnan(), pick)
+    low, high = float_min_max(format_of(t), a, b)
+    return low if op == "min" else high

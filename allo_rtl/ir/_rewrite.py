@@ -12,9 +12,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import fields, replace
 from typing import Any, TypeVar
 
-from ._nodes import NODE_TYPES, Sym, Var
+from ._nodes import EXPR_TYPES, NODE_TYPES, Sym, Var
 
-__all__ = ["rename", "shape_key", "substitute", "transform"]
+__all__ = ["map_operands", "rename", "shape_key", "substitute", "transform"]
 
 N = TypeVar("N")
 
@@ -26,6 +26,23 @@ def _field(value: Any, fn: Callable[[Any], Any]) -> Any:
         items = tuple(_field(item, fn) for item in value)
         return value if all(a is b for a, b in zip(items, value)) else items
     return value
+
+
+def map_operands(e: N, fn: Callable[[Any], Any]) -> N:
+    """``e`` with ``fn`` applied to each of its direct operands (expression fields, and
+    tuples of expressions such as indices or arguments); ``e`` itself when none changes."""
+    changes = {}
+    for f in fields(e):  # type: ignore[arg-type]
+        old = getattr(e, f.name)
+        if isinstance(old, EXPR_TYPES):
+            new = fn(old)
+        elif isinstance(old, tuple) and old and isinstance(old[0], EXPR_TYPES):
+            new = tuple(fn(item) for item in old)
+        else:
+            continue
+        if new is not old:
+            changes[f.name] = new
+    return replace(e, **changes) if changes else e  # type: ignore[type-var]
 
 
 def transform(node: N, fn: Callable[[Any], Any]) -> N:

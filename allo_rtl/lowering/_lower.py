@@ -10,13 +10,12 @@ pipeline's last cycle, and in a cycle of its own after an inner sequential loop.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .._errors import InternalError, Loc, ScheduleWarning, warn_user
 from ..ir._fold import loop_range, trip_count
 from ..ir._nodes import (
-    EXPR_TYPES,
     Alloc,
     ArrayRef,
     Assign,
@@ -40,6 +39,7 @@ from ..ir._nodes import (
     children,
     walk,
 )
+from ..ir._rewrite import map_operands
 from ..ir._visitor import StmtVisitor
 from ..ir.types import AlloType, ArrayType, StreamType, UInt, index
 from ._banks import Residues, static_bank
@@ -142,14 +142,7 @@ def _temp_name(op: Any) -> str:
 
 def _substitute_operands(op: Expr, temps: dict[Any, Sym]) -> Expr:
     """``op`` with its operands (not itself) over the temporaries."""
-    changes: dict[str, Any] = {}
-    for f in fields(op):
-        value = getattr(op, f.name)
-        if isinstance(value, EXPR_TYPES):
-            changes[f.name] = _substitute(value, temps)
-        elif isinstance(value, tuple) and value and isinstance(value[0], EXPR_TYPES):
-            changes[f.name] = tuple(_substitute(v, temps) for v in value)
-    return replace(op, **changes) if changes else op
+    return map_operands(op, lambda child: _substitute(child, temps))
 
 
 def _substitute(expr: Expr, temps: dict[Any, Sym]) -> Expr:

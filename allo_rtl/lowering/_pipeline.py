@@ -44,7 +44,7 @@ from ..ir._nodes import (
     Var,
     walk,
 )
-from ..ir._rewrite import shape_key
+from ..ir._rewrite import map_operands, shape_key
 from ..ir.types import UInt, index
 from ._banks import static_bank
 from ._float import unit_key
@@ -103,14 +103,7 @@ class _Builder:
             return self.load(e)
         if _wraps_product(e):  # int32(c + a * b): only the low 32 bits of a * b are needed
             e = _narrow(e.operand, e.type)  # type: ignore[attr-defined]
-        changes: dict[str, Any] = {}
-        for f in fields(e):  # type: ignore[arg-type]
-            child = getattr(e, f.name)
-            if isinstance(child, EXPR_TYPES):
-                changes[f.name] = self.rewrite(child)
-            elif isinstance(child, tuple) and child and isinstance(child[0], EXPR_TYPES):
-                changes[f.name] = tuple(self.rewrite(c) for c in child)
-        e = replace(e, **changes) if changes else e
+        e = map_operands(e, self.rewrite)
         value = const_int(e) if not isinstance(e, Const) else None
         if value is not None:  # folded, so that equal addresses compare equal
             return Const(value, e.type, e.loc)
@@ -120,7 +113,7 @@ class _Builder:
             return self.timed("mul", e, None, (), None)
         if unit_key(e) is not None:  # operands from registers: a unit's first stage is long
             if self.model is not None and self.model.registered_mul_operands:
-                e = _map_operands(e, self.registered)
+                e = map_operands(e, self.registered)
             return self.timed("unit", e, None, (), None)
         return self.within_clock(e)
 
@@ -358,18 +351,6 @@ def build_pipeline(
     banks = {sym: mem.banks for sym, mem in memories.items()}
     dual = frozenset(sym for sym, mem in memories.items() if mem.dual)
     return modulo_schedule(b.ops, levels, requested, inner, banks, dual)
-
-
-def _map_operands(e: Expr, f: Any) -> Expr:
-    """``e`` with ``f`` applied to each of its direct operands."""
-    changes: dict[str, Any] = {}
-    for fld in fields(e):  # type: ignore[arg-type]
-        child = getattr(e, fld.name)
-        if isinstance(child, EXPR_TYPES):
-            changes[fld.name] = f(child)
-        elif isinstance(child, tuple) and child and isinstance(child[0], EXPR_TYPES):
-            changes[fld.name] = tuple(f(c) for c in child)
-    return replace(e, **changes) if changes else e
 
 
 def _plain(t: Any) -> bool:

@@ -45,6 +45,7 @@ __all__ = [
     "FloatNegAbs",
     "Order",
     "float_abs",
+    "float_min_max",
     "float_neg",
     "float_order",
     "numpy_second_on_tie",
@@ -137,6 +138,30 @@ def numpy_second_on_tie(fmt: FloatFormat) -> bool:
     return fmt != FLOAT16
 
 
+def _min_max_order(fmt: FloatFormat, a: Value, b: Value, second_on_tie: bool) -> dict:
+    """How ``a`` and ``b`` compare, as the minimum/maximum selection needs it."""
+    o = float_order(fmt, a, b)
+    tie_a = o.eq if not second_on_tie else 0  # equal operands: which one
+    return {"a": a, "b": b, "nan": o.unordered, "min_a": o.lt | tie_a, "max_a": o.gt | tie_a}
+
+
+def _min_max_select(fmt: FloatFormat, st: dict) -> dict:
+    """The minimum and maximum from :func:`_min_max_order` (one LUT per result bit)."""
+    a, b, nan, qnan = st["a"], st["b"], st["nan"], fmt.qnan()
+    low = Mux(nan, qnan, Mux(st["min_a"], a, b))
+    high = Mux(nan, qnan, Mux(st["max_a"], a, b))
+    return {"min": low, "max": high}
+
+
+def float_min_max(
+    fmt: FloatFormat, a: Value, b: Value, second_on_tie: bool | None = None
+) -> tuple[Value, Value]:
+    """Combinational ``(np.minimum(a, b), np.maximum(a, b))``, as :class:`FloatMinMax`."""
+    second = numpy_second_on_tie(fmt) if second_on_tie is None else second_on_tie
+    out = _min_max_select(fmt, _min_max_order(fmt, a, b, second))
+    return out["min"], out["max"]
+
+
 class FloatMinMax(wiring.Component):
     """``min`` and ``max`` of ``a`` and ``b`` as ``np.minimum`` / ``np.maximum``."""
 
@@ -161,21 +186,12 @@ class FloatMinMax(wiring.Component):
 
     def elaborate(self, platform: object) -> Module:
         m = Module()
-        qnan = self.fmt.qnan()
-
-        def order(m: Module, st: dict) -> dict:
-            o = float_order(self.fmt, st["a"], st["b"])
-            tie_a = o.eq if not self.second_on_tie else 0  # equal operands: which one
-            return {"a": st["a"], "b": st["b"], "nan": o.unordered,
-                    "min_a": o.lt | tie_a, "max_a": o.gt | tie_a}  # fmt: skip
-
-        def select(m: Module, st: dict) -> dict:  # one LUT per result bit
-            a, b, nan = st["a"], st["b"], st["nan"]
-            low = Mux(nan, qnan, Mux(st["min_a"], a, b))
-            high = Mux(nan, qnan, Mux(st["max_a"], a, b))
-            return {"min": low, "max": high}
-
-        out = staged(m, [order, select], {"a": self.a, "b": self.b}, self.latency, "s")
+        fmt, second = self.fmt, self.second_on_tie
+        steps = [
+            lambda m, st: _min_max_order(fmt, st["a"], st["b"], second),
+            lambda m, st: _min_max_select(fmt, st),
+        ]
+        out = staged(m, steps, {"a": self.a, "b": self.b}, self.latency, "s")
         m.d.comb += [self.min.eq(out["min"]), self.max.eq(out["max"])]
         m.d.comb += self.valid_out.eq(delayed(m, self.valid_in, self.latency, "valid"))
         return m
