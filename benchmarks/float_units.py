@@ -68,6 +68,8 @@ DEVICES = {"ecp5": ("ecp5-85k", 120.0), "ice40": ("up5k", 30.0)}  # device, --fr
 TARGETS = {  # (unit, format, family) -> (max LUTs, min Fmax MHz)
     ("add", "float32", "ecp5"): (600, 120.0),
     ("mul", "float32", "ecp5"): (300, 120.0),
+    ("add-ftz", "float32", "ecp5"): (600, 120.0),
+    ("mul-ftz", "float32", "ecp5"): (300, 120.0),
 }
 _F32, _SMALL = ("float32",), ("float32", "float16", "bfloat16")
 
@@ -91,6 +93,8 @@ UNITS: dict[str, tuple[str, str, Callable[[str], tuple[Any, ...]], tuple[str, ..
     "float2int": ("_convert", "FloatToInt", lambda f: (FORMATS[f], 32, True), _F32),
     "float2float": ("_convert", "FloatToFloat", _f2f, ("float32->float16", "float16->float32")),
     "compare": ("_compare", "FloatCompare", _fmt, _F32),
+    "add-ftz": ("_add", "FloatAdd", _fmt, _F32),  # flush-to-zero variants (``ftz=True``)
+    "mul-ftz": ("_mul", "FloatMul", _fmt, _F32),
 }
 
 
@@ -154,7 +158,8 @@ class Result:
 def build_unit(unit: str, fmt: str) -> wiring.Component:
     """The unit's component; raises if its module, class or elaboration is missing/broken."""
     module, cls, args, _ = UNITS[unit]
-    return getattr(importlib.import_module(f"allo_rtl.hw.fp.{module}"), cls)(*args(fmt))
+    kwargs = {"ftz": True} if unit.endswith("-ftz") else {}
+    return getattr(importlib.import_module(f"allo_rtl.hw.fp.{module}"), cls)(*args(fmt), **kwargs)
 
 
 def run_tool(tool: str, args: list[str], cwd: Path, log: str, timeout: float) -> None:

@@ -9,15 +9,15 @@ from amaranth_harness import run
 
 import allo_rtl as allo
 from allo_rtl.ir.types import bfloat16, float16, float32, int32
-from allo_rtl.lowering import UnitIssue, lower, target_model
+from allo_rtl.lowering import UnitIssue, lower, target_model, unit_instances
 
 N = 16
 
 
-def lowered(s, family="generic"):
+def lowered(s, family="generic", mhz=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", allo.ScheduleWarning)
-        return lower(s.module, target_model(family))
+        return lower(s.module, target_model(family, mhz))
 
 
 def user_pipelines(fsmd):
@@ -42,11 +42,20 @@ def sequential_dot(A, B):
     return acc
 
 
-def test_float_reduction_runs_at_the_adder_latency():
-    rng = np.random.default_rng(1)
-    A, B = (rng.uniform(-50, 50, N).astype(np.float32) for _ in range(2))
-    s = allo.customize(dot)
+def random_pair(seed, bound):
+    rng = np.random.default_rng(seed)
+    return tuple(rng.uniform(-bound, bound, N).astype(np.float32) for _ in range(2))
+
+
+def pipelined(kernel):
+    s = allo.customize(kernel)
     s.pipeline("i")
+    return s
+
+
+def test_float_reduction_runs_at_the_adder_latency():
+    A, B = random_pair(1, 50)
+    s = pipelined(dot)
     with pytest.warns(allo.ScheduleWarning, match="pipelined at II=3"):
         got, cycles = run(s, A, B)
     assert bits(np.float32(got)) == bits(sequential_dot(A, B))
@@ -57,6 +66,37 @@ def test_float_reduction_runs_at_the_adder_latency():
         "the next iteration needs it 3 cycles after the read"
     )
     assert cycles <= (N - 1) * 3 + p.depth + 4
+
+
+@pytest.mark.parametrize(
+    ("family", "mhz", "ii"), [("ecp5", 100, 7), ("ecp5", 50, 3), ("ice40", 24, 5)]
+)
+def test_unit_latencies_follow_the_target_clock(family, mhz, ii):
+    A, B = random_pair(2, 50)
+    s = pipelined(dot)
+    model = target_model(family, mhz)
+    with pytest.warns(allo.ScheduleWarning, match=f"pipelined at II={ii}"):
+        got, cycles = run(s, A, B, model=model)
+    assert bits(np.float32(got)) == bits(sequential_dot(A, B))
+    (p,) = user_pipelines(lowered(s, family, mhz))
+    assert p.ii == ii  # the adder's latency at that clock
+    assert cycles <= (N - 1) * ii + p.depth + 4
+    seq = lowered(allo.customize(dot), family, mhz)
+    keys = {a.unit for st in seq.states for a in st.actions if isinstance(a, UnitIssue)}
+    assert {k.name: k.latency for k in keys}["fadd_float32"] == ii
+
+
+def test_rated_unit_latencies_are_the_units_defaults():
+    from allo_rtl.hw import fp
+    from allo_rtl.lowering._float import _RATED
+
+    units = {"add": fp.FloatAdd, "mul": fp.FloatMul, "div": fp.FloatDiv, "sqrt": fp.FloatSqrt}
+    formats = {"float16": fp.FLOAT16, "bfloat16": fp.BFLOAT16, "float32": fp.FLOAT32}
+    formats["float64"] = fp.FLOAT64
+    for (op, name), (default, _, _) in _RATED.items():
+        unit = units[op](formats[name])
+        unit._MustUse__silence = True  # built for its latency only
+        assert unit.latency == default, (op, name)
 
 
 def test_sequential_code_shares_one_unit_per_kind():
@@ -148,3 +188,55 @@ def test_float16_bfloat16_and_conversions():
     want_e = A.astype(np.float32) + B
     for got, ref in ((C, want_c), (D, want_d), (E, want_e)):
         np.testing.assert_array_equal(bits(got), bits(ref))
+
+
+def pairs(A: float32[N], B: float32[N]) -> float32[N // 2]:
+    C: float32[N // 2] = 0.0
+    for i in range(N // 2):
+        C[i] = A[2 * i] * B[2 * i] + A[2 * i + 1] * B[2 * i + 1]
+    return C
+
+
+def test_operations_in_distinct_slots_share_a_unit():
+    A, B = random_pair(3, 9)
+    s = pipelined(pairs)
+    model = target_model("ice40", 24)
+    with pytest.warns(allo.ScheduleWarning, match="pipelined at II=2"):
+        got, _ = run(s, A, B, model=model)
+    want = (A[0::2] * B[0::2]).astype(np.float32) + (A[1::2] * B[1::2]).astype(np.float32)
+    assert bits(np.asarray(got, dtype=np.float32)).tolist() == bits(want).tolist()
+    fsmd = lowered(s, "ice40", 24)
+    (p,) = user_pipelines(fsmd)
+    muls = [n for n, op in enumerate(p.ops) if op.unit is not None and op.unit.op == "mul"]
+    assert p.ii == 2 and len(muls) == 2
+    assert {p.times[n] % 2 for n in muls} == {0, 1}  # one read of A per cycle: distinct slots
+    assert [unit_instances(p)[n] for n in muls] == [0, 0]  # so one multiplier serves both
+    assert str(fsmd.dsp) == "4 SB_MAC16 for 1 multiplies"
+
+
+def test_operations_in_one_slot_get_units_of_their_own():
+    s = allo.customize(pairs)
+    s.partition(s.A, partition_type=allo.Partition.Cyclic, dim=1, factor=2)
+    s.partition(s.B, partition_type=allo.Partition.Cyclic, dim=1, factor=2)
+    s.pipeline("i")
+    fsmd = lowered(s, "ice40", 24)
+    (p,) = user_pipelines(fsmd)
+    assert p.ii == 1
+    muls = [unit_instances(p)[n] for n, op in enumerate(p.ops) if op.unit and op.unit.op == "mul"]
+    assert sorted(muls) == [0, 1]
+    assert str(fsmd.dsp) == "8 SB_MAC16 for 2 multiplies"
+
+
+def softplus_like(A: float32[N]) -> float32[N]:
+    C: float32[N] = 0.0
+    for i in range(N):
+        C[i] = allo.exp(A[i]) * A[i]
+    return C
+
+
+def test_math_units_count_their_dsp_blocks():
+    s = allo.customize(softplus_like)
+    s.pipeline("i")
+    # exp: 6 MULT18X18D / 14 SB_MAC16 as yosys maps it; the float32 multiply: 4 / 4
+    assert str(lowered(s, "ecp5").dsp) == "10 MULT18X18D for 1 multiplies and 1 math units"
+    assert str(lowered(s, "ice40").dsp) == "18 SB_MAC16 for 1 multiplies and 1 math units"

@@ -16,7 +16,7 @@ from amaranth.hdl import Const, EnableInserter, Module, Mux, Signal, Value
 
 from .._errors import InternalError
 from ..ir._nodes import Sym
-from ..lowering import Pipeline, unit_key
+from ..lowering import Pipeline, unit_instances
 from ..lowering._float import unit_operands
 from ..lowering._modulo import forwardable
 from ._datapath import Datapath, shape_of
@@ -73,8 +73,11 @@ class PipelineLogic:
             if op.kind in ("load", "mul", "reg", "unit", "get"):
                 self.shapes[op.sym] = shape_of(op.type)  # type: ignore[arg-type]
         self.valid, self.forward = valid, self._forwards()
+        self.units: dict[tuple, tuple[Any, list]] = {}
+        self.instances = unit_instances(p)
         for n, op in enumerate(p.ops):
             self._op(m, n, op, p.times[n], valid)
+        self._drive_units(m)
         pending = Signal(name=f"{self.prefix}pending")
         m.d.comb += pending.eq(0)
         for t in range(p.depth - 1):
@@ -193,6 +196,26 @@ class PipelineLogic:
         self.oks.append(ok)
         self.fires.append(fire)
 
+    def _unit(self, m: Module, op: Any, n: int) -> tuple[Any, list]:
+        """The unit of operation ``n`` and the list of its users so far: (active, input
+        values) of each operation it serves."""
+        key, instance = op.unit, self.instances[n]
+        if (key, instance) not in self.units:
+            unit = m.submodules[f"{self.prefix}{op.sym.name}_{key.name}"] = make_unit(key)
+            self.units[key, instance] = (unit, [])
+        return self.units[key, instance]
+
+    def _drive_units(self, m: Module) -> None:
+        """Each unit's operands: those of the user active in this cycle (users of one unit
+        issue in distinct slots of the II, so at most one is active), else the last user's."""
+        for (key, _), (unit, users) in self.units.items():
+            ports = [*unit_inputs(unit, key), *([unit.sub] if key.op == "add" else [])]
+            for k, port in enumerate(ports):
+                value = users[-1][1][k]
+                for active, inputs in reversed(users[:-1]):
+                    value = Mux(active, inputs[k], value)
+                m.d.comb += port.eq(value)
+
     def _forwards(self) -> dict[Sym, tuple[int, Signal]]:
         """Carried registers written in stage ``w`` and read ``II`` stages earlier: the read
         belongs to the next iteration, in the cycle of the write, so it takes the value being
@@ -249,13 +272,12 @@ class PipelineLogic:
             name = f"{self.prefix}{op.sym.name}"
             product = registered_product(m, a, b, op.value.type, name, op.latency)
             self.chains[op.sym] = {t + op.latency: product}
-        elif op.kind == "unit":  # a float operation on an operator unit of its own
-            key = unit_key(op.value)
-            unit = m.submodules[f"{self.prefix}{op.sym.name}_{key.name}"] = make_unit(key)
-            for port, value in zip(unit_inputs(unit, key), unit_operands(op.value)):
-                m.d.comb += port.eq(dp(value))
-            if key.op == "add":
-                m.d.comb += unit.sub.eq(op.value.op == "sub")
+        elif op.kind == "unit":  # a float operation on an operator unit (shared, _bind.py)
+            unit, users = self._unit(m, op, n)
+            inputs = [dp(value) for value in unit_operands(op.value)]
+            if op.unit.op == "add":  # the adder's `sub` input
+                inputs.append(Const(op.value.op == "sub", 1))
+            users.append((valid[t], inputs))
             self.chains[op.sym] = {t + op.latency: unit.result}
         elif op.kind in ("mul", "reg"):
             value = dp(op.value)

@@ -1,5 +1,6 @@
 """Lowering: kernel IR -> FSMD (scheduled controller and datapath over IR expressions)."""
 
+from ._bind import unit_instances
 from ._float import UnitKey, unit_key
 from ._fsmd import (
     Branch,
@@ -30,5 +31,5 @@ from ._timing import TargetModel, target_model
 __all__ = [
     "Branch", "CallStart", "Fsmd", "GetStream", "Goto", "Level", "Memory", "PipeOp", "Pipeline",
     "PutStream", "ReadPort", "RunPipeline", "SetReg", "State", "StreamPort", "Task", "UnitIssue", "WaitCall",
-    "WaitDataflow", "WritePort", "lower", "ArrayReport", "LoopReport", "Report", "build_report", "TargetModel", "target_model", "UnitKey", "unit_key",
+    "WaitDataflow", "WritePort", "lower", "ArrayReport", "LoopReport", "Report", "build_report", "TargetModel", "target_model", "UnitKey", "unit_key", "unit_instances",
 ]  # fmt: skip

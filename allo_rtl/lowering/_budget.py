@@ -28,6 +28,7 @@ from typing import Any
 from .._errors import Loc
 from ..ir._nodes import Binary, BitSlice, Cast, Select, Sym, Unary, Var, children
 from ..ir.types import AlloType
+from ._bind import unit_instances
 from ._dsp import (
     DSP_BLOCKS,
     DspUse,
@@ -40,7 +41,7 @@ from ._dsp import (
     piece_blocks,
     shape_blocks,
 )
-from ._float import UnitKey, unit_key
+from ._float import MATH_DSP_BLOCKS, UnitKey
 from ._fsmd import (
     Branch,
     CallStart,
@@ -323,7 +324,7 @@ def plan_design(
     (or ``None``)."""
     kernels, copies = _kernels(top)
     sites = [s for f in kernels for s in _kernel_sites(f, model, copies[f.name])]
-    units = [(key, copies[f.name]) for f in kernels for key in float_multipliers(f)]
+    units = [(key, copies[f.name]) for f in kernels for key in float_dsp_units(f)]
     unit_blocks = sum(_unit_blocks(key, model) * n for key, n in units)
     need_blocks = sum(s.plan.blocks * s.copies for s in sites) + unit_blocks
     left = None if budget is None else max(0, budget - unit_blocks)
@@ -337,28 +338,38 @@ def plan_design(
         DSP_BLOCKS[model.family].cell,
         sum(s.plan.blocks * s.copies for s in sites) + unit_blocks,
         budget,
-        sum(s.copies for s in sites) + sum(n for _, n in units),
+        sum(s.copies for s in sites) + sum(n for key, n in units if key.op == "mul"),
         sum(s.copies for s in logic),
         sum(s.plan.luts * s.copies for s in logic),
+        sum(n for key, n in units if key.op != "mul"),
     )
     warning = budget_warning(use, need_blocks, logic[0].plan.loc, logic, sites) if logic else None
     return replace(done[top.name], dsp=use), grown, warning
 
 
-def float_multipliers(f: Fsmd) -> list[UnitKey]:
-    """The float multiply units of kernel ``f``: one per kind in sequential code (shared by
-    its states), one per operation in pipelines. They always take DSP blocks, before the
-    integer multiplies (which can be built from logic)."""
+def float_dsp_units(f: Fsmd) -> list[UnitKey]:
+    """The operator units of kernel ``f`` that take DSP blocks (float multiplies and math
+    functions): one per kind in sequential code (shared by its states), one per unit instance
+    in pipelines (operations in distinct slots of an II > 1 share one, ``_bind.py``). They
+    always take DSP blocks, before the integer multiplies (which can be built from logic)."""
     seq = {a.unit for st in f.states for a in st.actions if isinstance(a, UnitIssue)}
-    out = [key for key in seq if key.op == "mul"]
+    out = [key for key in seq if _takes_dsp(key)]
     for p in f.pipelines:
-        out += [k for op in p.ops if op.kind == "unit" and (k := unit_key(op.value)) is not None
-                and k.op == "mul"]  # fmt: skip
+        shared = {(op.unit, k) for op, k in zip(p.ops, unit_instances(p)) if k is not None}
+        out += [key for key, _ in shared if _takes_dsp(key)]
     return out
 
 
+def _takes_dsp(key: UnitKey) -> bool:
+    return key.op == "mul" or key.op in MATH_DSP_BLOCKS
+
+
 def _unit_blocks(key: UnitKey, model: Any) -> int:
-    """DSP blocks of a float multiply unit: one unsigned significand product."""
+    """DSP blocks of a unit: a float multiply's one unsigned significand product, or what
+    yosys maps a math unit's products to (``MATH_DSP_BLOCKS``)."""
+    if key.op in MATH_DSP_BLOCKS:
+        ecp5, ice40 = MATH_DSP_BLOCKS[key.op]
+        return ice40 if model.family == "ice40" else ecp5
     bits = key.dst.mantissa + 1  # type: ignore[attr-defined]
     return dsp_blocks(model.family, bits, bits, 2 * bits, False)
 

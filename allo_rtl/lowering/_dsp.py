@@ -267,7 +267,8 @@ class MulPlan:
 @dataclass(frozen=True)
 class DspUse:
     """DSP blocks of a design: ``used`` of ``budget`` (``None``: no budget) ``cell`` blocks
-    by ``multiplies`` multiplies, of which ``logic`` are built from about ``luts`` LUTs."""
+    by ``multiplies`` multiplies, of which ``logic`` are built from about ``luts`` LUTs, and
+    ``math_units`` float math function units."""
 
     cell: str
     used: int
@@ -275,10 +276,13 @@ class DspUse:
     multiplies: int
     logic: int = 0
     luts: int = 0
+    math_units: int = 0
 
     def __str__(self) -> str:
         of = f" of {self.budget}" if self.budget is not None else ""
         text = f"{self.used}{of} {self.cell} for {self.multiplies} multiplies"
+        if self.math_units:
+            text += f" and {self.math_units} math units"
         if self.logic:
             text += f"; {self.logic} from logic (about {self.luts} LUTs)"
         return text

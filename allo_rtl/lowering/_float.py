@@ -12,10 +12,21 @@ like a multiply on DSP blocks (a timed operation). Comparisons, ``min``/``max``,
 In sequential code one unit of each :class:`UnitKey` serves every operation of the kernel, one
 issue per cycle (``_lower.stage`` books it like a memory port); in a pipeline each operation
 has a unit of its own.
+
+Latency. On a real family (``ecp5``, ``ice40``) the add, multiply, divide and square-root
+units get as many registers as the target clock needs (:func:`unit_latency`): each unit's
+logic delay is derived from its measured out-of-context Fmax at its default latency
+(``benchmarks/results/float_units.txt``), ``logic = default * (1000 / fmax - overhead)``, and
+spread over the fewest stages that fit 90% of the clock period less the overhead of a stage
+(clock-to-output, setup, routing), never more than the unit's default (more registers do not
+make it faster). E.g. float32 add on ECP5: 7 stages at 100 MHz, 4 at 66 MHz. The ``generic``
+family (simulation, no device) keeps short fixed pipelines that favour cycles
+(``_LATENCY``); conversions and math functions have fixed latencies everywhere.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +34,7 @@ from .._errors import LoweringError
 from ..ir._nodes import Binary, Cast, Expr, MathCall
 from ..ir.types import AlloType
 
-__all__ = ["UnitKey", "float_check", "unit_key", "unit_operands"]
+__all__ = ["MATH_DSP_BLOCKS", "UnitKey", "float_check", "unit_key", "unit_latency", "unit_operands"]
 
 # Registers of each unit kind per format: enough for the ECP5 at 100-120 MHz (one wide adder or
 # shifter per stage); the iCE40 runs at a third of that clock, but takes the same pipelines
@@ -35,8 +46,39 @@ _LATENCY = {
     "sqrt": {"float16": 5, "bfloat16": 4, "float32": 9, "float64": 16},
     "cvt": {"float16": 3, "bfloat16": 3, "float32": 3, "float64": 3},
 }
+# (default latency of the hw/fp unit, its out-of-context Fmax in MHz at that latency on the
+# ECP5-85F and on the iCE40UP5K), measured by benchmarks/float_units.py (seed 1); float64 on
+# the iCE40 and float64 div/sqrt were not measured: the float32 figures stand in.
+_RATED = {
+    ("add", "float16"): (6, 130.1, 43.6),
+    ("add", "bfloat16"): (5, 127.6, 41.5),
+    ("add", "float32"): (7, 123.0, 37.9),
+    ("add", "float64"): (7, 109.9, 37.9),
+    ("mul", "float16"): (6, 141.3, 49.0),
+    ("mul", "bfloat16"): (6, 143.1, 53.7),
+    ("mul", "float32"): (7, 120.7, 44.0),
+    ("mul", "float64"): (9, 108.6, 44.0),
+    ("div", "float16"): (16, 147.7, 52.3),
+    ("div", "bfloat16"): (13, 137.2, 52.8),
+    ("div", "float32"): (29, 125.7, 41.1),
+    ("div", "float64"): (58, 125.7, 41.1),
+    ("sqrt", "float16"): (12, 123.5, 48.4),
+    ("sqrt", "bfloat16"): (9, 126.4, 48.7),
+    ("sqrt", "float32"): (25, 113.7, 43.0),
+    ("sqrt", "float64"): (54, 113.7, 43.0),
+}
+# clock-to-output, setup and routing of one stage (ns); the share of the period a unit plans for
+_OVERHEAD_NS = {"ecp5": 2.3, "ice40": 5.0}
+_IN_CONTEXT = 0.9
 # The math function units (one datapath sized for float32, also serving float16 and
 # bfloat16; no float64): one register per stage of their algorithms (hw/fp/_math.py).
+# DSP blocks of each math unit (MULT18X18D on the ECP5, SB_MAC16 on the iCE40), as yosys maps
+# its fixed-point products (benchmarks/results/float_units.txt); float16 and bfloat16 use the
+# same float32 datapath. The generic family counts the ECP5's.
+MATH_DSP_BLOCKS = {
+    "exp": (6, 14), "log": (11, 23), "log2": (11, 23), "log10": (11, 19),
+    "tanh": (20, 37), "sin": (31, 56), "cos": (31, 56), "power": (27, 52),
+}  # fmt: skip
 _MATH_LATENCY = {
     "exp": 8, "log": 9, "log2": 9, "log10": 9, "tanh": 13, "sin": 16, "cos": 16, "power": 18,
 }  # fmt: skip
@@ -65,13 +107,14 @@ def _short(t: AlloType) -> str:
     return t.name.replace("(", "").replace(")", "").replace(", ", "_")  # type: ignore[attr-defined]
 
 
-def unit_key(e: Any) -> UnitKey | None:
-    """The unit that computes ``e``, or ``None`` when ``e`` is not a unit operation."""
+def unit_key(e: Any, model: Any = None) -> UnitKey | None:
+    """The unit that computes ``e`` for the target ``model`` (a ``TargetModel``; ``None``: the
+    generic family), or ``None`` when ``e`` is not a unit operation."""
     if isinstance(e, Binary) and e.type.is_float and e.op in ("add", "sub", "mul", "div"):
         op = "add" if e.op == "sub" else e.op
-        return UnitKey(op, e.type, e.type, _latency(op, e.type))
+        return UnitKey(op, e.type, e.type, unit_latency(op, e.type, model))
     if isinstance(e, MathCall) and e.func == "sqrt":
-        return UnitKey("sqrt", e.type, e.type, _latency("sqrt", e.type))
+        return UnitKey("sqrt", e.type, e.type, unit_latency("sqrt", e.type, model))
     if isinstance(e, MathCall) and e.func in _MATH_LATENCY and e.type.bits <= 32:
         return UnitKey(e.func, e.type, e.type, _MATH_LATENCY[e.func])
     if isinstance(e, Binary) and e.op == "pow" and e.type.is_float and e.type.bits <= 32:
@@ -86,6 +129,22 @@ def unit_key(e: Any) -> UnitKey | None:
 
 def _latency(op: str, t: AlloType) -> int:
     return _LATENCY[op][t.name]  # type: ignore[attr-defined]
+
+
+def unit_latency(op: str, t: AlloType, model: Any = None) -> int:
+    """Registers of the ``op`` unit (``add``, ``mul``, ``div``, ``sqrt``, ``cvt``) of type
+    ``t`` for the target ``model`` (module docstring)."""
+    rated = _RATED.get((op, t.name))  # type: ignore[attr-defined]
+    family = getattr(model, "family", "generic")
+    if rated is None or family not in _OVERHEAD_NS:
+        return _latency(op, t)
+    default, ecp5, ice40 = rated
+    overhead = _OVERHEAD_NS[family]
+    logic = default * (1000.0 / (ecp5 if family == "ecp5" else ice40) - overhead)
+    stage = 1000.0 / model.clock_mhz * _IN_CONTEXT - overhead
+    if stage <= 0:
+        return default
+    return max(1, min(default, math.ceil(logic / stage - 1e-9)))
 
 
 def unit_operands(e: Expr) -> tuple[Expr, ...]:

@@ -201,6 +201,7 @@ class PipeOp:
     latency: int = 1  # cycles from a load or multiply to its value (0: a register bank)
     plan: MulPlan | None = None  # how a "mul" is built (DSP blocks or logic)
     stream: Sym | None = None  # the stream of a "get" (value in ``sym``) or "put" (``value``)
+    unit: UnitKey | None = None  # the operator unit of a "unit" (its latency is ``latency``)
 
 
 @dataclass(frozen=True)

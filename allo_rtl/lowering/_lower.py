@@ -91,8 +91,8 @@ def _operands(node: Any) -> tuple[Expr, ...]:
     return node.indices if isinstance(node, Load) else tuple(children(node))
 
 
-def _latency(node: Any) -> int:
-    key = unit_key(node)
+def _latency(node: Any, model: TargetModel) -> int:
+    key = unit_key(node, model)
     return 1 if key is None else key.latency
 
 
@@ -202,7 +202,7 @@ class _Lowering(StreamLowering, StmtVisitor):
             while not busy.isdisjoint(self.resources(op, cycle)):
                 cycle += 1
             busy |= self.resources(op, cycle)
-            issue[op], ready[op] = cycle, cycle + _latency(op)
+            issue[op], ready[op] = cycle, cycle + _latency(op, self.model)
         final = max(ready.values(), default=0)
         needed: dict[Any, set[int]] = {op: set() for op in ops}
         for op in ops:
@@ -227,7 +227,7 @@ class _Lowering(StreamLowering, StmtVisitor):
                 cycles[issue[op]].actions.append(ReadPort(op.buf, idx, self.bank(op.buf, idx)))
                 cycles[ready[op]].port_data.append((sym, op.buf, self.bank(op.buf, idx)))
             elif unit_key(op) is not None:
-                key, operands = unit_key(op), _substitute_operands(op, temps)
+                key, operands = unit_key(op, self.model), _substitute_operands(op, temps)
                 sub = getattr(op, "op", None) == "sub"
                 issued = UnitIssue(key, unit_operands(operands), sub)  # type: ignore[arg-type]
                 cycles[issue[op]].actions.append(issued)
@@ -250,7 +250,7 @@ class _Lowering(StreamLowering, StmtVisitor):
         issue slot of the kernel's unit of its kind (one unit of each kind per kernel)."""
         if isinstance(op, Load):
             return self.ports(op, cycle)
-        key = unit_key(op)
+        key = unit_key(op, self.model)
         return set() if key is None else {(key, cycle)}
 
     def ports(self, op: Load, cycle: int) -> set[tuple[Sym, int, int]]:

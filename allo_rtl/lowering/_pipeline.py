@@ -113,7 +113,7 @@ class _Builder:
             return self.timed("mul", e, None, (), None)
         if unit_key(e) is not None:  # operands from registers: a unit's first stage is long
             if self.model is not None and self.model.registered_mul_operands:
-                e = map_operands(e, self.registered)
+                e = map_operands(e, self.unit_operand)
             return self.timed("unit", e, None, (), None)
         return self.within_clock(e)
 
@@ -157,6 +157,14 @@ class _Builder:
         if isinstance(e, Cast) and e.type.bits >= e.operand.type.bits:
             return replace(e, operand=self.registered(e.operand))  # register the narrow value
         return self.timed("reg", e, None, (), None)
+
+    def unit_operand(self, e: Expr) -> Expr:
+        """An operand of a unit from a register, except the parts that read a value carried
+        from the previous iteration (``acc`` in ``select(k == 0, 0, acc)``): registering those
+        would lengthen the recurrence by a cycle (and stop its forwarding)."""
+        if self.carried(e) and not isinstance(e, (Const, Var)):
+            return self.cut(e)
+        return self.registered(e)
 
     def index(self, indices: tuple[Expr, ...]) -> tuple[Expr, ...]:
         outer, self.in_index = self.in_index, True
@@ -211,11 +219,14 @@ class _Builder:
         if kind == "mul" and self.model is not None:
             bits = max(e.lhs.type.bits, e.rhs.type.bits)  # type: ignore[attr-defined]
             latency = self.model.mul_latency(bits)
-        if kind == "unit":
-            latency = unit_key(e).latency  # type: ignore[union-attr]
+        unit = unit_key(e, self.model) if kind == "unit" else None
+        if unit is not None:
+            latency = unit.latency
         if kind == "load" and latency and self.model is not None:
             self.delays[sym] = self.model.bram_ns  # block RAM clock-to-output
-        op = PipeOp(kind, sym, buf, idx, value, guard, e.type, self.pin, e.loc, bank, latency)
+        op = PipeOp(
+            kind, sym, buf, idx, value, guard, e.type, self.pin, e.loc, bank, latency, unit=unit
+        )
         self.ops.append(op)
         self.temps[sym] = op
         return Var(sym, e.type, e.loc)
