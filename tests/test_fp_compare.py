@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 from amaranth.hdl import Cat, Module, Signal
 from amaranth.sim import Simulator
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from allo_rtl.hw.fp._compare import FloatCompare, FloatMinMax, FloatNegAbs
 from allo_rtl.hw.fp._format import BFLOAT16, FLOAT16, FLOAT32, FLOAT64, FloatFormat
@@ -293,6 +295,92 @@ def test_negabs_wide(fmt: FloatFormat) -> None:
         neg, mag = _expected_negabs(fmt, bits, keep)
         assert results["neg"] == neg
         assert results["abs"] == mag
+
+
+# --- Hypothesis, float32 ----------------------------------------------------------------
+
+_SIGN32, _MASK32 = 1 << 31, (1 << 32) - 1
+_raw32 = st.one_of(
+    st.integers(0, _MASK32),
+    st.sampled_from(specials(FLOAT32)),
+    st.builds(lambda s, f: s << 31 | f, st.integers(0, 1), st.integers(0, (1 << 23) - 1)),
+)
+
+
+@st.composite
+def _pairs32(draw) -> tuple[int, int]:
+    """``a`` and an independent ``b``, or ``b`` equal to ``a``, its negation, a neighbouring
+    encoding (across zero, into infinity and NaN), or ``a`` with another sign or fraction."""
+    a = draw(_raw32)
+    b = draw(
+        st.one_of(
+            _raw32,
+            st.sampled_from([a, a ^ _SIGN32]),
+            st.integers(-2, 2).map(lambda d: (a + d) & _MASK32),
+            st.builds(
+                lambda s, f: s << 31 | (a & 0x7F800000) | f,
+                st.integers(0, 1),
+                st.integers(0, (1 << 23) - 1),
+            ),
+        )
+    )
+    return (b, a) if draw(st.booleans()) else (a, b)
+
+
+@settings(max_examples=5, deadline=None)
+@given(
+    st.lists(_pairs32(), min_size=1, max_size=100),
+    st.booleans(),
+    st.integers(0, 2),
+)
+def test_compare_minmax_float32_hypothesis(pairs, ftz, latency) -> None:
+    """FloatCompare (plain or ftz) against NumPy's comparisons, FloatMinMax against
+    ``np.minimum`` / ``np.maximum``, at latency 0, 1 or 2."""
+    a, b = [x for x, _ in pairs], [y for _, y in pairs]
+    outs = ("lt", "le", "gt", "ge", "eq", "ne", "unordered")
+    compare = partial(FloatCompare, FLOAT32, latency=latency, ftz=ftz)
+    (got,) = simulate([compare], {"a": a, "b": b}, outs)
+    x, y = values(FLOAT32, a), values(FLOAT32, b)
+    if ftz:
+        x, y = _flush(FLOAT32, x), _flush(FLOAT32, y)
+    with np.errstate(invalid="ignore"):
+        want = {
+            "lt": x < y,
+            "le": x <= y,
+            "gt": x > y,
+            "ge": x >= y,
+            "eq": x == y,
+            "ne": x != y,
+            "unordered": np.isnan(x) | np.isnan(y),
+        }
+    for name in outs:
+        bad = [(hex(a[i]), hex(b[i])) for i in np.nonzero(np.array(got[name]) != want[name])[0]]
+        assert not bad, (name, ftz, bad[:10])
+    (got,) = simulate(
+        [partial(FloatMinMax, FLOAT32, latency=latency)], {"a": a, "b": b}, ("min", "max")
+    )
+    for name, op in (("min", np.minimum), ("max", np.maximum)):
+        want_bits = _expected_minmax(FLOAT32, a, b, op)
+        bad = [
+            (hex(p), hex(q), hex(g), hex(w))
+            for p, q, g, w in zip(a, b, got[name], want_bits)
+            if g != w
+        ]
+        assert not bad, (name, bad[:10])
+
+
+@settings(max_examples=5, deadline=None)
+@given(st.lists(_raw32, min_size=1, max_size=100))
+def test_negabs_float32_hypothesis(bits) -> None:
+    """FloatNegAbs, canonical NaN results and payload-keeping, against ``np.negative`` /
+    ``np.abs``."""
+    units = [partial(FloatNegAbs, FLOAT32, latency=1)]
+    units.append(partial(FloatNegAbs, FLOAT32, keep_payload=True))
+    got = simulate(units, {"a": bits}, ("neg", "abs"))
+    for keep, results in zip((False, True), got):
+        neg, mag = _expected_negabs(FLOAT32, bits, keep)
+        assert results["neg"] == neg, keep
+        assert results["abs"] == mag, keep
 
 
 def test_rejects_negative_latency() -> None:

@@ -15,7 +15,9 @@ from functools import partial
 
 import numpy as np
 import pytest
-from test_fp_compare import encode, random_bits, simulate, specials, values
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_fp_compare import _raw32, encode, random_bits, simulate, specials, values
 
 from allo_rtl.hw.fp._convert import FloatToFloat, FloatToInt, IntToFloat, stage_cuts
 from allo_rtl.hw.fp._format import BFLOAT16, FLOAT16, FLOAT32, FLOAT64, FloatFormat
@@ -316,6 +318,111 @@ def test_float_to_float_wide(src: FloatFormat, dst: FloatFormat, ftz: bool) -> N
         [partial(FloatToFloat, src, dst, latency=0, ftz=ftz)], {"a": codes}, ("result",), lanes=4
     )
     check(got["result"], ref_float(src, dst, codes, ftz), codes, (src, dst, ftz))
+
+
+# --- Hypothesis: int32 / int64 <-> float32, float32 <-> float16 / bfloat16 ---------------
+# (``_raw32``: uniform float32 encodings, specials and subnormals, of test_fp_compare.py)
+
+_sign = st.integers(0, 1)
+_fraction23 = st.one_of(
+    st.integers(0, (1 << 23) - 1),
+    st.sampled_from([0, 1, 1 << 22, (1 << 22) | 1, (1 << 23) - 1]),
+)
+# float32 inputs of the integer conversions: magnitudes 2**-4 .. 2**67 (truncation, the
+# saturation bounds of every fracs), and the powers of two, halves and neighbours up there
+_to_int32 = st.one_of(
+    _raw32,
+    st.builds(lambda s, e, f: s << 31 | e << 23 | f, _sign, st.integers(123, 194), _fraction23),
+    st.sampled_from(float_operands(FLOAT32, n_random=0, seed=0, span=67)),
+)
+
+
+def _raw_ints(bits: int) -> st.SearchStrategy[int]:
+    """``bits``-bit raw patterns: uniform, of random length, the boundaries of
+    :func:`int_operands`, and significands of up to 25 bits (a float32 rounding tie in the
+    last) at every shift, one off, of either sign."""
+    mask = (1 << bits) - 1
+    return st.one_of(
+        st.integers(0, mask),
+        st.builds(lambda n, x: x >> n, st.integers(0, bits - 1), st.integers(0, mask)),
+        st.sampled_from(
+            sorted({*int_operands(bits, True, 0, 0), *int_operands(bits, False, 0, 0)})
+        ),
+        st.builds(
+            lambda s, sig, k, d: (-1) ** s * ((sig << k) + d) & mask,
+            _sign,
+            st.integers(1, (1 << 25) - 1),
+            st.integers(0, bits - 1),
+            st.integers(-1, 1),
+        ),
+    )
+
+
+@settings(max_examples=5, deadline=None)
+@given(
+    st.lists(st.tuples(_raw_ints(32), _raw_ints(64), _to_int32), min_size=1, max_size=100),
+    st.integers(1, 32),
+    st.integers(1, 64),
+)
+def test_int_float32_hypothesis(cases, fracs32: int, fracs64: int) -> None:
+    """int32 / uint32 / int64 / uint64 -> float32 (nearest even) and float32 -> the same
+    integers and Fixed(32, fracs32), Fixed(64, fracs64) (truncation toward zero, saturation,
+    NaN -> 0), each at its default latency."""
+    i32, i64, f32 = ([c[k] for c in cases] for k in range(3))
+    for bits, raws in ((32, i32), (64, i64)):
+        makers = [partial(IntToFloat, bits, s, FLOAT32) for s in (True, False)]
+        got = simulate(makers, {"a": raws}, ("result",))
+        for signed, results in zip((True, False), got):
+            t = int_type(bits, signed)
+            check(results["result"], ref_from_int(t, FLOAT32, raws), raws, (t, FLOAT32))
+    targets = [(32, True, 0), (32, False, 0), (64, True, 0), (64, False, 0)]
+    targets += [(32, True, fracs32), (64, True, fracs64)]
+    makers = [partial(FloatToInt, FLOAT32, b, s, fracs=f) for b, s, f in targets]
+    got = simulate(makers, {"a": f32}, ("result",))
+    for (b, s, f), results in zip(targets, got):
+        t = int_type(b, s, f)
+        check(results["result"], ref_to_int(FLOAT32, t, f32), f32, (FLOAT32, t))
+
+
+@st.composite
+def _near_narrow(draw) -> int:
+    """float32 encodings at, or half way between, two neighbouring float16 / bfloat16 values
+    (the overflow threshold above the largest finite one included), or one ulp off."""
+    narrow = draw(st.sampled_from([FLOAT16, BFLOAT16]))
+    m, inf = narrow.man_bits, narrow.inf()
+    edges = [0, 1, 2, (1 << m) - 1, 1 << m, inf - 1]
+    mag = draw(st.one_of(st.integers(0, inf - 1), st.sampled_from(edges)))
+    lo, hi = (float(x) for x in values(narrow, [mag, mag + 1]))
+    hi = 2.0 ** (narrow.exp_max - narrow.bias) if mag + 1 == inf else hi
+    point = draw(st.sampled_from([lo, (lo + hi) / 2]))
+    code = int(np.float32(point).view(np.uint32)) + draw(st.integers(-1, 1))
+    return draw(_sign) << 31 | max(code, 0)
+
+
+_raw16 = st.one_of(
+    st.integers(0, (1 << 16) - 1),
+    st.sampled_from(specials(FLOAT16) + specials(BFLOAT16)),
+    st.builds(lambda s, f: s << 15 | f, _sign, st.integers(0, (1 << 10) - 1)),
+)
+
+
+@settings(max_examples=5, deadline=None)
+@given(
+    st.lists(st.tuples(st.one_of(_raw32, _near_narrow()), _raw16), min_size=1, max_size=100),
+    st.booleans(),
+)
+def test_float32_float16_bfloat16_hypothesis(cases, ftz: bool) -> None:
+    """float32 -> float16 / bfloat16 (nearest even, overflow to infinity, subnormal
+    results) and back (exact), plain or ftz, each at its default latency."""
+    wide, narrow = [c[0] for c in cases], [c[1] for c in cases]
+    for codes, pairs in (
+        (wide, [(FLOAT32, FLOAT16), (FLOAT32, BFLOAT16)]),
+        (narrow, [(FLOAT16, FLOAT32), (BFLOAT16, FLOAT32)]),
+    ):
+        makers = [partial(FloatToFloat, src, dst, ftz=ftz) for src, dst in pairs]
+        got = simulate(makers, {"a": codes}, ("result",))
+        for (src, dst), results in zip(pairs, got):
+            check(results["result"], ref_float(src, dst, codes, ftz), codes, (src, dst, ftz))
 
 
 # --- pipelines --------------------------------------------------------------------------

@@ -7,6 +7,8 @@ import random
 from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_fp_add import _mantissa, check, flush, is_nan, simulate, specials
 from test_fp_round import decode, exact_encode
 
@@ -162,3 +164,45 @@ def test_fma_ftz(fmt):
 def test_fma_float64():
     rng = random.Random(64)
     run_fma(FLOAT64, special_triples(FLOAT64, rng, 60) + operands(FLOAT64, rng, 300))
+
+
+# ---------------------------------------------------------------- Hypothesis, float32
+
+_SIGN32, _MAG32 = 1 << 31, (1 << 31) - 1
+_fraction23 = st.one_of(
+    st.integers(0, (1 << 23) - 1),
+    st.sampled_from([0, 1, 3, 1 << 22, (1 << 22) | 1, (1 << 23) - 2, (1 << 23) - 1]),
+)
+_sign = st.integers(0, 1)
+_raw32 = st.one_of(
+    st.integers(0, (1 << 32) - 1),
+    st.sampled_from(specials(FLOAT32)),
+    st.builds(lambda s, f: s << 31 | f, _sign, st.integers(0, (1 << 23) - 1)),  # subnormal
+)
+# finite factors whose products are mostly normal, some subnormal or overflowing
+_moderate32 = st.builds(
+    lambda s, e, f: s << 31 | e << 23 | f, _sign, st.integers(127 - 70, 127 + 70), _fraction23
+)
+
+
+@st.composite
+def _fma_triples(draw) -> tuple[int, int, int]:
+    """Independent operands, or ``c`` against the rounded product ``a * b`` (of
+    ``reference_fma``): its negation a few ulps off (cancellation), or the same exponent
+    give or take 60 (c far above, aligned with, or only sticky below the product)."""
+    kind = draw(st.sampled_from(["any", "cancel", "align"]))
+    if kind == "any":
+        return draw(_raw32), draw(_raw32), draw(_raw32)
+    a, b = draw(st.one_of(_moderate32, _raw32)), draw(_moderate32)
+    p = reference_fma(FLOAT32, a, b, 0)
+    if kind == "cancel":
+        mag = min(max((p & _MAG32) + draw(st.integers(-3, 3)), 0), FLOAT32.inf())
+        return a, b, (p ^ _SIGN32) & _SIGN32 | mag
+    exp = min(max((p & _MAG32) >> 23, 1) + draw(st.integers(-60, 60)), 254)
+    return a, b, draw(_sign) << 31 | max(exp, 0) << 23 | draw(_fraction23)
+
+
+@settings(max_examples=5, deadline=None)
+@given(st.lists(_fma_triples(), min_size=1, max_size=100))
+def test_fma_float32_hypothesis(cases):
+    run_fma(FLOAT32, cases)
