@@ -319,11 +319,10 @@ def synth(
     """Out-of-context estimate of ``design`` on ``device`` (``up5k``, ``ecp5-85k``, ...): the
     kernel in its shell behind the UART bridge, synthesised and placed with unconstrained pins
     at ``clock_mhz`` (default: the device's default target of the lowering model)."""
-    from amaranth.back import verilog as amaranth_verilog
-
     from .boards import SynthesisReport, get_device
     from .hw._uart import UartShellTop
     from .lowering import target_model
+    from .verilog._shared import convert as convert_verilog
 
     schedule = as_schedule(design)
     dev = get_device(device)
@@ -334,7 +333,7 @@ def synth(
     impl = out / "impl"
     impl.mkdir(exist_ok=True)
     top = UartShellTop(_bridged_shell(vd), divisor=max(4, round(clock * 1e6 / 115_200)))
-    (impl / "top.v").write_text(amaranth_verilog.convert(top, name="top"))
+    (impl / "top.v").write_text(convert_verilog(top, name="top"))
     (impl / "top.ys").write_text(_ooc_script(dev.family))
     free = "--pcf-allow-unconstrained" if dev.family == "ice40" else "--lpf-allow-unconstrained"
     cells, usage, fmax, steps = _implement(impl, dev, vd.name, seed,

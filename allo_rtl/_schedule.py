@@ -257,15 +257,13 @@ class Schedule:
 
     def dataflow(self, axis: Any) -> None:
         """Run the consecutive kernel calls of function ``axis`` as concurrent tasks, each
-        starting when the tasks it shares arrays with have finished (primitives/dataflow.py)."""
-        if not isinstance(axis, str):
-            raise ScheduleError(
-                f"s.dataflow takes a function name, not {axis!r}; dataflow loops are not "
-                "supported yet",
-                _user_loc(),
-                'write s.dataflow("top")',
-            )
-        self._apply("dataflow", axis)
+        starting when the tasks it shares arrays with have finished; for a loop ``axis``, the
+        calls of its body, with consecutive iterations overlapping (primitives/dataflow.py)."""
+        funcs = {f.sym.name for f in self.module.funcs}
+        if isinstance(axis, str) and (axis in funcs or self._instances(axis)):
+            self._apply("dataflow", axis)
+        else:
+            self._apply("dataflow", self._loop(axis))
 
     def parallel(self, axis: Any) -> None:
         """Run the iterations of loop ``axis`` in parallel (a full unroll in RTL)."""

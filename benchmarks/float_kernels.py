@@ -1,29 +1,36 @@
 """float32 kernels of issue 7: cycles (Verilator) and, with ``--board``, the ULX3S-85F build.
 
 Run: .venv/bin/python benchmarks/float_kernels.py [--board]
-(about 2 minutes to compile the simulators; ``--board`` adds a bitstream build of the GEMM,
-about 5 minutes; results go to benchmarks/results/float_kernels.txt)
+(about 4 minutes to compile the simulators; ``--board`` adds three bitstream builds of the
+GEMM, about 6 minutes each; results go to benchmarks/results/float_kernels.txt)
 
 What is measured, and how: each kernel is customized by its ``schedule_*`` function in
-examples/float_kernels.py, built with ``s.build(target="verilator")`` and called once on random
-inputs in [-1, 1). The figure is ``mod.cycles`` (the shell's busy-cycle counter). Every result
-must equal, bit for bit, an independent NumPy float32 computation in the kernel's order of
-additions (strict mode); a mismatch is a failure. The ideal is one multiply-add per cycle.
+examples/float_kernels.py, built with ``s.build(target="verilator")`` for two lowering models
+(``generic``: short unit pipelines, float32 adder 3 cycles; ``ecp5 100 MHz``: the units'
+latencies for that clock, adder 7 cycles) and called once on random inputs in [-1, 1). The
+figure is ``mod.cycles`` (the shell's busy-cycle counter). Every result must equal, bit for
+bit, an independent NumPy float32 computation in the kernel's order of additions; a mismatch
+is a failure. The ideal is one multiply-add per cycle.
 
 1. dot product N=1024, ``schedule_dot`` (strict): the running sum is a recurrence through the
-   float adder, so the II is the adder's latency; ``schedule_dot_reassociated``: four
-   interleaved partial sums (``s.reassociate``), II=1, compared bit for bit with an independent
-   NumPy computation of that order (and allclose to the strict sum).
-2. GEMM 16^3, ``schedule_gemm16_inner`` (k pipelined, strict): II = adder latency.
+   float adder, so the II is the adder's latency; ``schedule_dot_reassociated``: interleaved
+   partial sums (``s.reassociate``; 4 for the generic model, 8 for the ECP5's 7-cycle adder),
+   II=1, compared bit for bit with an independent NumPy computation of that order.
+2. GEMM 16^3, ``schedule_gemm16_inner`` (k pipelined, strict): II = adder latency;
+   ``schedule_gemm16_reassociated``: k pipelined with 8 partial sums per C[i, j], II=1 but a
+   fill and a final sum per element.
 3. GEMM 16^3, ``schedule_gemm16_rowwise`` (Allo's row-wise product, strict): II=1.
-4. ``--board``: the row-wise GEMM on ULX3S-85F at 100 MHz (PLL), seed 1: Fmax, LUTs, FFs,
-   DSP blocks and block RAM from nextpnr's report (``allo.build``).
+4. ``--board``: the three GEMM schedules on ULX3S-85F at 100 MHz (PLL), seed 1: Fmax, LUTs,
+   FFs, DSP blocks and block RAM from nextpnr's report, cycles from simulating the board
+   design (``allo.build``).
 """
 
 from __future__ import annotations
 
+import re
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -55,60 +62,79 @@ def _interleaved(A: np.ndarray, B: np.ndarray, factor: int = 4) -> np.float32:
     return acc
 
 
-def _measure(schedule, args, want) -> tuple[int, bool, str]:
+def _measure(schedule, args, want, target: dict) -> tuple[int, bool, str]:
     s = schedule()
-    mod = s.build(target="verilator")
+    mod = s.build(target="verilator", **target)
     got = np.asarray(mod(*args), dtype=np.float32)
     same = np.array_equal(got.view(np.uint32), np.asarray(want, dtype=np.float32).view(np.uint32))
     iis = [f"{lp.name} II={lp.achieved_ii}" for lp in mod.report().loops if lp.pipelined]
     return mod.cycles, same, ", ".join(iis)
 
 
-def _rows(rng: np.random.Generator) -> list[tuple[str, int, int, bool, str]]:
+TARGETS = {  # the lowering's models: unit latencies follow the family and clock
+    "generic": {},
+    "ecp5 100 MHz": {"family": "ecp5", "clock_mhz": 100},
+}
+
+
+def _cases(rng: np.random.Generator, factor: int) -> list[tuple]:
+    """(name, schedule, args, expected result, ideal cycles) of each kernel; ``factor``:
+    partial sums of the reassociated dot product (more than the adder's latency)."""
     A, B = (rng.uniform(-1, 1, fk.N).astype(np.float32) for _ in range(2))
     X, Y = (rng.uniform(-1, 1, (fk.M, fk.M)).astype(np.float32) for _ in range(2))
-    gemm = fk.reference(X, Y)
-    rows = []
-    for name, schedule, args, want, ideal in (
+    gemm, dot = fk.reference(X, Y), partial(fk.schedule_dot_reassociated, factor)
+    return [
         ("dot N=1024, strict", fk.schedule_dot, (A, B), _dot_reference(A, B), fk.N),
-        (
-            "dot N=1024, reassociated (4 sums)",
-            fk.schedule_dot_reassociated,
-            (A, B),
-            _interleaved(A, B),
-            fk.N,
-        ),
+        (f"dot N=1024, reassociated ({factor} sums)", dot, (A, B), _interleaved(A, B, factor),
+         fk.N),
         ("GEMM 16^3, k pipelined, strict", fk.schedule_gemm16_inner, (X, Y), gemm, fk.M**3),
+        ("GEMM 16^3, k pipelined, reassoc. (8)", fk.schedule_gemm16_reassociated, (X, Y),
+         fk.reference_reassociated(X, Y), fk.M**3),
         ("GEMM 16^3, row-wise, strict", fk.schedule_gemm16_rowwise, (X, Y), gemm, fk.M**3),
-    ):
-        cycles, same, iis = _measure(schedule, args, want)
-        rows.append((name, cycles, ideal, same, iis))
+    ]  # fmt: skip
+
+
+def _rows() -> list[tuple[str, str, int, int, bool, str]]:
+    rows = []
+    for model, target in TARGETS.items():
+        cases = _cases(np.random.default_rng(1), 4 if model == "generic" else 8)
+        for name, schedule, args, want, ideal in cases:
+            cycles, same, iis = _measure(schedule, args, want, target)
+            rows.append((model, name, cycles, ideal, same, iis))
     return rows
 
 
-def _board() -> list[str]:
-    out = ROOT / "build" / "bench" / "float-gemm16-ulx3s"
+BOARD = {  # the GEMM schedules built for the board
+    "row-wise, strict": fk.schedule_gemm16_rowwise,
+    "k pipelined, strict": fk.schedule_gemm16_inner,
+    "k pipelined, reassociated (8 sums)": fk.schedule_gemm16_reassociated,
+}
+
+
+def _board(which: str, schedule) -> list[str]:
+    slug = re.sub(r"[^a-z0-9]+", "-", which.lower()).strip("-")
+    out = ROOT / "build" / "bench" / f"float-gemm16-ulx3s-{slug}"
     begin = time.monotonic()
     try:
-        report = allo.build(fk.schedule_gemm16_rowwise(), "ulx3s-85f", clock_mhz=100,
-                            output_dir=out, simulate=True)  # fmt: skip
+        report = allo.build(schedule(), "ulx3s-85f", clock_mhz=100, output_dir=out,
+                            simulate=True)  # fmt: skip
     except allo.TimingNotMet as exc:
         report = exc.report
-    lines = [
-        f"float32 GEMM 16^3 row-wise on ulx3s-85f at 100 MHz ({time.monotonic() - begin:.0f} s)"
-    ]
+    seconds = time.monotonic() - begin
+    lines = [f"float32 GEMM 16^3 {which} on ulx3s-85f at 100 MHz ({seconds:.0f} s)"]
     return lines + ["  " + line for line in str(report).splitlines()[1:]]
 
 
 def main() -> int:
-    lines = [f"{'kernel':<34}{'cycles':>8}{'ideal':>8}{'ratio':>7}  bit-exact  pipelines"]
-    failed = 0
-    for name, cycles, ideal, same, iis in _rows(np.random.default_rng(1)):
+    head = f"{'model':<13}{'kernel':<38}{'cycles':>8}{'ideal':>8}{'ratio':>7}  bit-exact"
+    lines, failed = [head + "  pipelines"], 0
+    for model, name, cycles, ideal, same, iis in _rows():
         failed += not same
-        lines.append(f"{name:<34}{cycles:>8,}{ideal:>8,}{cycles / ideal:>7.2f}  "
+        lines.append(f"{model:<13}{name:<38}{cycles:>8,}{ideal:>8,}{cycles / ideal:>7.2f}  "
                      f"{'yes' if same else 'NO':<9}  {iis}")  # fmt: skip
     if "--board" in sys.argv[1:]:
-        lines += _board()
+        for which, schedule in BOARD.items():
+            lines += _board(which, schedule)
     text = "\n".join(lines)
     print(text)
     RESULTS.write_text(text + "\n")

@@ -1,5 +1,5 @@
-"""Dataflow designs: streams between concurrent kernels, a systolic array, and two GEMMs
-overlapped with ``s.to`` + ``s.dataflow``.
+"""Dataflow designs: streams between concurrent kernels, a systolic array, two GEMMs
+overlapped with ``s.to`` + ``s.dataflow``, and a dataflow loop with a ping-pong buffer.
 
 Run ``python examples/dataflow.py`` to check each on the NumPy target (and on Verilator when
 it is installed); ``benchmarks/dataflow_cycles.py`` measures their cycles.
@@ -136,6 +136,41 @@ def schedule_mm2(overlapped: bool = True) -> allo.Schedule:
     return s
 
 
+# A dataflow loop: for each tile t, `square` writes the squares of row t of X into a buffer and
+# `prefix` writes their running sums to row t of Y. `s.dataflow("t")` double-buffers B, so tile
+# t + 1 is squared while tile t is summed.
+TILES = 8
+
+
+def square(X: int32[TILES, N], B: int32[N], t: int32):
+    for i in range(N):
+        B[i] = X[t, i] * X[t, i]
+
+
+def prefix(B: int32[N], Y: int32[TILES, N], t: int32):
+    acc: int32 = 0
+    for i in range(N):
+        acc += B[i]
+        Y[t, i] = acc
+
+
+def tiles(X: int32[TILES, N], Y: int32[TILES, N]):
+    for t in range(TILES):
+        B: int32[N] = 0
+        square(X, B, t)
+        prefix(B, Y, t)
+
+
+def schedule_tiles(overlapped: bool = True) -> allo.Schedule:
+    """Both kernels pipelined; ``overlapped`` makes the tile loop a dataflow loop."""
+    s = allo.customize(tiles)
+    s.pipeline("square:i")
+    s.pipeline("prefix:i")
+    if overlapped:
+        s.dataflow("t")
+    return s
+
+
 def main() -> None:
     rng = np.random.default_rng(1)
     a = rng.integers(-100, 100, (M, N)).astype(np.int32)
@@ -151,7 +186,10 @@ def main() -> None:
     d = np.zeros((G, G), np.int32)
     schedule_mm2().build()(x, y, z, d)
     assert (d == (x.astype(np.int64) @ y @ z).astype(np.int32)).all()
-    print("producer/consumer, systolic array and 2mm match NumPy")
+    xt, yt = rng.integers(-99, 99, (TILES, N)).astype(np.int32), np.zeros((TILES, N), np.int32)
+    schedule_tiles().build()(xt, yt)
+    assert (yt == np.cumsum(xt * xt, axis=1)).all()
+    print("producer/consumer, systolic array, 2mm and the tile loop match NumPy")
 
 
 if __name__ == "__main__":

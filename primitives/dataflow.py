@@ -21,6 +21,28 @@ After ``dataflow("top")``::
             h(A, E)
 
 A run of calls that already contains a dataflow statement (from ``to``) is merged into one.
+
+``dataflow(loop)``: the same for the calls in the body of ``loop``, whose iterations then
+overlap as well (task-level pipelining): task ``f`` may start iteration ``i + 1`` while ``g``
+still runs iteration ``i``. Arrays declared in the loop body and passed between the tasks are
+double-buffered on the RTL targets (ping-pong: iteration ``i`` uses copy ``i % 2``), so a
+producer can be one iteration ahead of its consumers; tasks that share any other array do not
+overlap across iterations. The body may hold only the calls and those arrays' declarations.
+
+Before::
+
+    for t in range(0, 4):
+        B: int32[16]
+        f(A, B, t)
+        g(B, C, t)
+
+After ``dataflow("t")``::
+
+    for t in range(0, 4):  # dataflow
+        B: int32[16]
+        dataflow:
+            f(A, B, t)  # after g (iteration -2)
+            g(B, C, t)  # after f
 """
 
 from __future__ import annotations
@@ -28,14 +50,18 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .._errors import Loc
-from ..ir._nodes import ArrayRef, Call, Dataflow, Function, Load, Module, Store, Sym, walk
-from ._common import fail, function_of, replace_function
+from ..ir._nodes import Alloc, ArrayRef, Call, Dataflow, Function, Load, Module, Store, Sym, walk
+from ._attrs import with_attrs
+from ._common import LoopName, fail, find_loop, function_of, replace_function, replace_loop
 
 __all__ = ["dataflow", "task_deps"]
 
 
-def dataflow(module: Module, func: str | None, loc: Loc | None = None) -> Module:
-    """``module`` with the call runs of ``func`` turned into dataflow statements."""
+def dataflow(module: Module, func: str | LoopName | None, loc: Loc | None = None) -> Module:
+    """``module`` with the call runs of ``func`` turned into dataflow statements, or the calls
+    of loop ``func`` (a :class:`LoopName`) into a dataflow loop."""
+    if isinstance(func, LoopName):
+        return _dataflow_loop(module, func, loc)
     fn = function_of(module, func, loc)
     body: list = []
     run: list = []
@@ -75,6 +101,54 @@ def _merge(module: Module, run: list, fn: Function, loc: Loc | None) -> list:
             tasks.append(stmt)
     deps = task_deps(module, tasks)
     return [Dataflow(tuple(streams), tuple(tasks), run[0].loc, deps)]
+
+
+def _dataflow_loop(module: Module, name: LoopName, loc: Loc | None) -> Module:
+    fn, loop = find_loop(module, name, loc)
+    allocs = [s for s in loop.body if isinstance(s, Alloc)]
+    run = [s for s in loop.body if isinstance(s, (Call, Dataflow))]
+    other = next((s for s in loop.body if not isinstance(s, (Alloc, Call, Dataflow))), None)
+    if other is not None:
+        raise fail(
+            f"dataflow: the body of loop `{name}` may hold only kernel calls and the arrays "
+            f"passed between them, not a {type(other).__name__.lower()} statement",
+            loc,
+            other.loc,
+            hint="move the computation into a kernel called from the loop",
+        )
+    (flow,) = _merge(module, run, fn, loc) if run else (None,)
+    if flow is None or len(flow.tasks) < 2:
+        raise fail(
+            f"dataflow: loop `{name}` calls fewer than two kernels; there is nothing to overlap",
+            loc,
+            loop.loc,
+        )
+    buffers = {a.sym for a in allocs}
+    flow = replace(flow, carried=_carried(module, list(flow.tasks), buffers))
+    new = with_attrs(replace(loop, body=(*allocs, flow)), dataflow=True)
+    return replace_function(module, replace_loop(fn, loop, new))
+
+
+def _carried(
+    module: Module, tasks: list[Call], buffers: set[Sym]
+) -> tuple[tuple[tuple[int, int], ...], ...]:
+    """For each task, the later tasks whose earlier iteration it waits for, with the lag:
+    2 for a shared buffer of the loop body that one of them writes (two copies), 1 for any
+    other shared array."""
+    uses = [_param_use(module, t) for t in tasks]
+    out = []
+    for n, mine in enumerate(uses):
+        pairs = []
+        for m in range(n + 1, len(tasks)):
+            lags = [
+                2 if sym in buffers else 1
+                for sym in set(mine) & set(uses[m])
+                if sym not in buffers or mine[sym][1] or uses[m][sym][1]
+            ]
+            if lags:
+                pairs.append((m, min(lags)))
+        out.append(tuple(pairs))
+    return tuple(out)
 
 
 def _param_use(module: Module, call: Call) -> dict[Sym, tuple[bool, bool]]:

@@ -47,6 +47,7 @@ from ..ir._nodes import (
     Load,
     Module,
     Param,
+    Stmt,
     Store,
     StreamGet,
     StreamPut,
@@ -208,7 +209,14 @@ def _group(
     ends: tuple[Call, Call], loc: Loc | None,
 ) -> Function:  # fmt: skip
     """``fn`` without the array, its two calls (and the calls between them) one dataflow
-    statement passing ``stream``."""
+    statement passing ``stream``. The calls may be in the body of a loop (the same one)."""
+    return replace(fn, body=_group_block(module, fn, fn.body, sym, stream, ends, loc))
+
+
+def _group_block(
+    module: Module, fn: Function, stmts: tuple[Stmt, ...], sym: Sym,
+    stream: tuple[Sym, StreamType], ends: tuple[Call, Call], loc: Loc | None,
+) -> tuple[Stmt, ...]:  # fmt: skip
     writer, reader = ends
     ref = StreamRef(stream[0], stream[1], writer.loc)
 
@@ -218,8 +226,12 @@ def _group(
             return replace(n, args=args) if args != n.args else n
         return n
 
-    body = [s for s in fn.body if not (isinstance(s, Alloc) and s.sym == sym)]
+    body = [s for s in stmts if not (isinstance(s, Alloc) and s.sym == sym)]
     at = [k for k, s in enumerate(body) if any(n is writer or n is reader for n in walk(s))]
+    if len(at) == 1 and isinstance(body[at[0]], For) and body[at[0]] not in ends:
+        loop = body[at[0]]  # both calls inside this loop
+        inner = _group_block(module, fn, loop.body, sym, stream, ends, loc)
+        return tuple(body[: at[0]] + [replace(loop, body=inner)] + body[at[0] + 1 :])
     run = body[at[0] : at[-1] + 1]
     if not all(isinstance(s, (Call, Dataflow)) for s in run):
         raise fail(
@@ -235,4 +247,4 @@ def _group(
         tasks += list(s.tasks) if isinstance(s, Dataflow) else [s]
     tasks = [transform(t, swap) for t in tasks]
     flow = Dataflow(tuple(streams), tuple(tasks), run[0].loc, task_deps(module, tasks))
-    return replace(fn, body=tuple(body[: at[0]] + [flow] + body[at[-1] + 1 :]))
+    return tuple(body[: at[0]] + [flow] + body[at[-1] + 1 :])

@@ -20,3 +20,28 @@ def schedule_errors(marks):
         return marks.expected(tag, "s.", message, hint)
 
     return schedule_error
+
+
+def lowering_error(build) -> str:
+    """The message of the ``LoweringError`` that ``build()`` raises (the test fails if none).
+    A failed build leaves parts never elaborated: they are collected here, without warnings."""
+    import gc
+    import warnings
+
+    import pytest
+    from amaranth.hdl import UnusedElaboratable
+
+    from allo_rtl import LoweringError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnusedElaboratable)
+        try:
+            build()
+        except LoweringError as e:
+            error = e.with_traceback(None)
+        else:
+            pytest.fail("the build did not raise a LoweringError")
+        error.__context__ = error.__cause__ = None
+        gc.collect()
+    assert type(error) is LoweringError
+    return str(error)

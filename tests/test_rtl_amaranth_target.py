@@ -344,3 +344,35 @@ def test_datapath_size_is_linear_in_the_expression():
 
     assert cells(nested_max, "lt") == 8
     assert cells(widen, "add") == 1
+
+
+def increment(A: int32[8], B: int32[8]):
+    for i in range(8):
+        B[i] = A[i] + 1
+
+
+def double(A: int32[8], B: int32[8]):
+    for i in range(8):
+        B[i] = A[i] * 2
+
+
+def twice(A: int32[8], B: int32[8], C: int32[8], D: int32[8]):
+    increment(A, B)
+    increment(B, C)
+    double(C, D)
+
+
+def test_identical_instances_share_one_verilog_module():
+    """Two calls of one kernel: one module definition, instantiated twice; the other kernel
+    keeps its own; the Verilog still computes the right values."""
+    design = allo.customize(twice).build(target="verilog")
+    modules = re.findall(r"^module (\S+) ?\(", design.verilog, re.MULTILINE)
+    instances = re.findall(r"^  (\S+) +(\w+) \($", design.verilog, re.MULTILINE)
+    kernels = [m for m in modules if m.startswith("\\twice_shell.kernel.")]
+    assert len(kernels) == 2, modules  # increment (once for both calls) and double
+    used = [(mod, inst) for mod, inst in instances if mod in kernels]
+    assert len(used) == 3 and len({mod for mod, _ in used}) == 2, used
+    A = np.arange(8, dtype=np.int32) - 3
+    B, C, D = (np.zeros(8, np.int32) for _ in range(3))
+    allo.customize(twice).build(target="verilator")(A, B, C, D)
+    np.testing.assert_array_equal(D, (A + 2) * 2)

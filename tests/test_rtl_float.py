@@ -84,6 +84,9 @@ def test_unit_latencies_follow_the_target_clock(family, mhz, ii):
     seq = lowered(allo.customize(dot), family, mhz)
     keys = {a.unit for st in seq.states for a in st.actions if isinstance(a, UnitIssue)}
     assert {k.name: k.latency for k in keys}["fadd_float32"] == ii
+    assert all(k.inputs_registered for k in keys)  # operands through a mux by state
+    got, _ = run(allo.customize(dot), A, B, model=model)  # sequential: the shared units
+    assert bits(np.float32(got)) == bits(sequential_dot(A, B))
 
 
 def test_rated_unit_latencies_are_the_units_defaults():

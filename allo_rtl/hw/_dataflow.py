@@ -14,7 +14,7 @@ import itertools
 from types import SimpleNamespace
 from typing import Any
 
-from amaranth.hdl import Cat, Module, Shape, Signal, Value
+from amaranth.hdl import Cat, Const, Module, Shape, Signal, Value
 from amaranth.lib import fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -140,12 +140,17 @@ def wire_dataflow(
     datapath: Any,
 ) -> None:  # fmt: skip
     """The starts, array connections and completion of ``wait``, inside the controller's
-    ``state`` (it goes to ``then`` when every task has finished)."""
-    _completion(m, kernel, wait, instances, then, state, datapath)
+    ``state`` (it goes to ``then`` when every task has finished). In a dataflow loop a copy of
+    a double-buffered array is driven by the tasks whose current iteration has its parity
+    (the others use the other copy); tasks that share any other array never overlap."""
+    if wait.trips is None:
+        _completion(m, kernel, wait, instances, then, state, datapath)
+    else:
+        _loop_completion(m, kernel, wait, instances, then, state, datapath)
     order = _order(wait)
     for (buf, bank, write), users in _bank_users(kernel, wait, instances).items():
         for a, b in itertools.combinations(users, 2):
-            if b not in order[a] and a not in order[b]:
+            if b not in order[a] and a not in order[b] and not _exclusive(wait, a, b):
                 other, inst = wait.tasks[a].instance, instances[wait.tasks[b].instance]
                 _conflict(buf, bank, write, other, inst, kernel)
         for n in users:
@@ -154,14 +159,34 @@ def wire_dataflow(
             port = next(p for p, b in task.arrays if b == buf)
             one = SimpleNamespace(arrays=((port, buf),))
             group, (read, wport) = kernel._callee_banks(inst, one, kernel._ports)[bank]
-            cond = state if len(users) == 1 else (state, inst.busy)  # ordered: one is busy
+            mine = _copy_gate(kernel, task, buf)
+            cond = state if len(users) == 1 else (state, inst.busy & mine)  # one is busy
             if write:
                 kernel._drivers.value(wport.addr, cond, group.wr_addr)
                 kernel._drivers.value(wport.data, cond, group.wr_data)
-                kernel._drivers.enable(wport.en, None, group.wr_en)  # 0 while idle
+                kernel._drivers.enable(wport.en, None, group.wr_en & mine)  # 0 while idle
             else:
                 kernel._drivers.value(read.addr, cond, group.rd_addr)
-                kernel._drivers.enable(read.en, None, group.rd_en)
+                kernel._drivers.enable(read.en, None, group.rd_en & mine)
+
+
+def _copy_gate(kernel: Any, task: Any, buf: Sym) -> Value:
+    """1 when ``task`` may drive array ``buf`` now: always, except for a copy of a
+    double-buffered array, which the task drives in the iterations of that copy's parity."""
+    parity = dict(task.copies).get(buf)
+    if parity is None:
+        return Const(1, 1)
+    odd = kernel._regs[task.counter][0]
+    return odd if parity else ~odd
+
+
+def _exclusive(wait: WaitDataflow, a: int, b: int) -> bool:
+    """Whether tasks ``a`` < ``b`` of a dataflow loop never run at the same time: ``b`` runs
+    iteration ``i`` after ``a`` (a dependence) and ``a`` iteration ``i + 1`` after ``b``'s
+    iteration ``i`` (a lag-1 dependence)."""
+    if wait.trips is None:
+        return False
+    return a in _order(wait)[b] and (b, 1) in wait.tasks[a].carried
 
 
 def _bank_users(kernel: Any, wait: WaitDataflow, instances: dict) -> dict[tuple, list[int]]:
@@ -243,6 +268,46 @@ def _completion(
         kernel._watch[task.instance] = Cat(flag, waits)
     with m.If(every):
         m.d.sync += [f.eq(0) for f in flags]
+        m.next = then
+    kernel._stall_terms.append((state, blocked & ~every))
+
+
+def _loop_completion(
+    m: Module, kernel: Any, wait: WaitDataflow, instances: dict, then: str, state: str,
+    datapath: Any,
+) -> None:  # fmt: skip
+    """The tasks of a dataflow loop: each counts the iterations it has finished
+    (``Task.counter``) and starts its next one when it is idle and its dependences allow:
+    earlier tasks of the same iteration finished (``after``), later tasks' iteration ``i -
+    lag`` finished (``carried``). The state is left when every task has finished all
+    ``trips`` iterations; the counters then return to 0. Deadlock: as in ``_completion``."""
+    counts = [kernel._regs[t.counter] for t in wait.tasks]
+    over = [count == wait.trips for count in counts]
+    every: Value = Value.cast(1)
+    for end in over:
+        every = every & end
+    blocked: Value = Value.cast(1)
+    for n, task in enumerate(wait.tasks):
+        inst = instances[task.instance]
+        running = Signal(name=f"{task.instance}_running")
+        ready = ~running & ~over[n]
+        for d in task.after:
+            ready = ready & (counts[d] > counts[n])
+        for later, lag in task.carried:
+            ready = ready & (counts[later] + lag > counts[n])
+        with m.If(ready):
+            m.d.sync += running.eq(1)
+            m.d.comb += inst.start.eq(1)
+            for port, value in task.start.scalars:
+                m.d.comb += getattr(inst, port).eq(datapath(value))
+        with m.If(inst.done):
+            m.d.sync += [running.eq(0), counts[n].eq(counts[n] + 1)]
+        waits = inst.stalled if hasattr(inst, "stalled") else Value.cast(0)
+        waits = waits | (~running & ~ready & ~over[n])
+        blocked = blocked & (over[n] | waits)
+        kernel._watch[task.instance] = Cat(over[n], waits)
+    with m.If(every):
+        m.d.sync += [count.eq(0) for count in counts]
         m.next = then
     kernel._stall_terms.append((state, blocked & ~every))
 

@@ -7,9 +7,10 @@ Amaranth FSM whose states are named after the source lines they execute.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
-from amaranth.hdl import Cat, Const, Module, Signal, Value
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -184,13 +185,23 @@ class KernelComponent(wiring.Component):
         return ports
 
     def _make_units(self, m: Module) -> dict[UnitKey, wiring.Component]:
-        """One operator unit per kind of float operation of the sequential states."""
+        """One operator unit per kind of float operation of the sequential states; the inputs
+        the states drive (``_unit_inputs``): its ports, or registers in front of them."""
         units: dict[UnitKey, wiring.Component] = {}
+        self._unit_inputs: dict[UnitKey, list[Value]] = {}
         for state in self.fsmd.states:
             for action in state.actions:
-                if isinstance(action, UnitIssue) and action.unit not in units:
-                    unit = units[action.unit] = make_unit(action.unit)
-                    m.submodules[action.unit.name] = unit
+                key = action.unit if isinstance(action, UnitIssue) else None
+                if key is None or key in units:
+                    continue
+                unit = units[key] = m.submodules[key.name] = make_unit(key)
+                ports = [*unit_inputs(unit, key), unit.valid_in]
+                ports += [unit.sub] if key.op == "add" else []
+                if key.inputs_registered:
+                    front = [Signal.like(p, name=f"{key.name}_{p.name}_next") for p in ports]
+                    m.d.sync += [p.eq(f) for p, f in zip(ports, front)]
+                    ports = front
+                self._unit_inputs[key] = ports
         return units
 
     def _callees(self, m: Module, ports: dict) -> dict[str, KernelComponent]:
@@ -202,10 +213,24 @@ class KernelComponent(wiring.Component):
             if isinstance(state.next, WaitDataflow):
                 make_fifos(m, self, state.next, instances)
             for call in sub_calls(state.next):
-                inst = instances[call.instance]
-                for group, (read, _) in self._callee_banks(inst, call, ports):
-                    m.d.comb += group.rd_data.eq(read.data)
+                self._read_data(m, instances[call.instance], call, ports)
         return instances
+
+    def _read_data(self, m: Module, inst: KernelComponent, call: Any, ports: dict) -> None:
+        """The callee's read data from the caller's banks; for a double-buffered array of a
+        dataflow loop, from the copy of the task's current iteration (``Task.copies``)."""
+        parity = dict(getattr(call, "copies", ()))
+        sources: dict[int, tuple[Any, dict]] = {}
+        for port, buf in call.arrays:
+            one = SimpleNamespace(arrays=((port, buf),))
+            for group, (read, _) in self._callee_banks(inst, one, ports):
+                sources.setdefault(id(group), (group, {}))[1][parity.get(buf)] = read.data
+        for group, data in sources.values():
+            if len(data) == 2:
+                m.d.comb += group.rd_data.eq(Mux(self._regs[call.counter][0], data[1], data[0]))
+            else:
+                (value,) = data.values()
+                m.d.comb += group.rd_data.eq(value)
 
     def _callee_banks(self, inst: KernelComponent, wait: WaitCall, ports: dict) -> list:
         """(callee port group, caller bank ports) for every array the call passes."""
@@ -248,12 +273,12 @@ class KernelComponent(wiring.Component):
         elif isinstance(action, WritePort):
             ports[action.buf].write(self._drivers, self._state, action, datapath)
         elif isinstance(action, UnitIssue):
-            unit = self._units[action.unit]
-            for port, value in zip(unit_inputs(unit, action.unit), action.operands):
+            ports = self._unit_inputs[action.unit]  # operands, valid_in (and sub)
+            for port, value in zip(ports, action.operands):
                 self._drivers.value(port, self._state, datapath(value))
+            self._drivers.enable(ports[len(action.operands)], self._state)
             if action.unit.op == "add":
-                self._drivers.enable(unit.sub, self._state, int(action.sub))
-            self._drivers.enable(unit.valid_in, self._state)
+                self._drivers.enable(ports[-1], self._state, int(action.sub))
 
     def _next(self, m: Module, nxt: object, names: list[str], datapath: Datapath) -> None:
         if nxt is None:

@@ -419,16 +419,27 @@ class Dataflow:
     returned. Tasks communicate through the streams (passed as :class:`StreamRef` arguments)
     and through arrays they share, which ``deps`` orders. Each stream connects exactly one
     producer task to one consumer task.
+
+    As the body of a dataflow loop (a :class:`For` with the ``dataflow`` attribute) the tasks
+    also overlap across iterations: ``carried[n]`` lists ``(m, lag)`` pairs, a later task ``m``
+    whose iteration ``i - lag`` must have returned before task ``n`` starts iteration ``i``
+    (lag 1: they share an array; lag 2: they share a buffer declared in the loop body, which
+    is double-buffered).
     """
 
     streams: tuple[tuple[Sym, StreamType], ...]
     tasks: tuple[Call, ...]
     loc: Loc
     deps: tuple[tuple[int, ...], ...] = ()
+    carried: tuple[tuple[tuple[int, int], ...], ...] = ()
 
     def after(self, n: int) -> tuple[int, ...]:
         """The tasks task ``n`` waits for."""
         return self.deps[n] if self.deps else ()
+
+    def carried_after(self, n: int) -> tuple[tuple[int, int], ...]:
+        """The ``(task, lag)`` pairs task ``n`` waits for across iterations of its loop."""
+        return self.carried[n] if self.carried else ()
 
 
 @dataclass(frozen=True, slots=True)

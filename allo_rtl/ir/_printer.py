@@ -207,10 +207,12 @@ class _StmtPrinter(StmtVisitor):
             self.emit(f"{self.names(sym)}: {t}")
         for n, task in enumerate(s.tasks):
             self.visit(task)
-            if s.after(n):
-                self.lines[-1] += (
-                    f"  # after {', '.join(s.tasks[d].callee.name for d in s.after(n))}"
-                )
+            notes = [s.tasks[d].callee.name for d in s.after(n)]
+            notes += [
+                f"{s.tasks[m].callee.name} (iteration -{lag})" for m, lag in s.carried_after(n)
+            ]
+            if notes:
+                self.lines[-1] += f"  # after {', '.join(notes)}"
         self.depth -= 1
 
     def visit_Return(self, s: Return) -> None:

@@ -268,6 +268,12 @@ class _Checker(ExprVisitor, StmtVisitor):
             or any(not all(0 <= d < n for d in ds) for n, ds in enumerate(s.deps))
         ):
             raise _fail(s, "dataflow dependences must name earlier tasks")
+        if s.carried and (
+            len(s.carried) != len(s.tasks)
+            or any(not all(n < m < len(s.tasks) and lag > 0 for m, lag in c)
+                   for n, c in enumerate(s.carried))
+        ):  # fmt: skip
+            raise _fail(s, "dataflow loop dependences must name later tasks")
         for sym, _ in s.streams:
             del self.scopes[sym]
 

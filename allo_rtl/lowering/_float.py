@@ -89,12 +89,20 @@ class UnitKey:
     """One kind of unit: ``op`` (``add`` (also subtracts), ``mul``, ``div``, ``sqrt``,
     ``cvt``, or a math function: ``exp``, ``log``, ``log2``, ``log10``, ``tanh``, ``sin``,
     ``cos``, ``power``), the type of its operands ``src`` and of its result ``dst``, and its
-    ``latency`` in cycles."""
+    ``latency`` in cycles (the unit's registers; ``cycles`` adds the input register)."""
 
     op: str
     src: AlloType
     dst: AlloType
     latency: int
+    # operands registered in front of the unit (one more cycle): the shared units of
+    # sequential code on a real family, whose operands come through a multiplexer by state
+    inputs_registered: bool = False
+
+    @property
+    def cycles(self) -> int:
+        """Cycles from presenting the operands to reading the result."""
+        return self.latency + self.inputs_registered
 
     @property
     def name(self) -> str:

@@ -122,16 +122,25 @@ class Task:
     streams: tuple[tuple[str, Sym], ...]
     after: tuple[int, ...] = ()  # tasks that must finish before this one starts
     start: CallStart | None = None  # the start of a task that waits for others (``after``)
+    # in a dataflow loop: the register counting the iterations the task has finished, the
+    # copies of double-buffered arrays (array, the parity of the iterations that use it) and
+    # the later tasks whose iteration ``i - lag`` must have finished before iteration ``i``
+    counter: Sym | None = None
+    copies: tuple[tuple[Sym, int], ...] = ()
+    carried: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
 class WaitDataflow:
     """Stay until every task (all started in this state's predecessor) has finished, then go
-    to ``then``. ``streams`` are the region's FIFOs."""
+    to ``then``. ``streams`` are the region's FIFOs. A dataflow loop (``trips`` not ``None``)
+    starts every task here, each ``trips`` times, as its own counter and the others allow
+    (``Task.counter``, ``Task.carried``), and stays until all have finished them."""
 
     tasks: tuple[Task, ...]
     streams: tuple[tuple[Sym, StreamType], ...]
     then: int
+    trips: int | None = None
 
 
 @dataclass(frozen=True)

@@ -91,9 +91,18 @@ def _operands(node: Any) -> tuple[Expr, ...]:
     return node.indices if isinstance(node, Load) else tuple(children(node))
 
 
-def _latency(node: Any, model: TargetModel) -> int:
+def _seq_unit(node: Any, model: TargetModel) -> UnitKey | None:
+    """The shared unit of a float operation of sequential code: on a real family its operands
+    are registered in front of it (they arrive through a multiplexer by controller state)."""
     key = unit_key(node, model)
-    return 1 if key is None else key.latency
+    if key is None or not model.registered_mul_operands:
+        return key
+    return replace(key, inputs_registered=True)
+
+
+def _latency(node: Any, model: TargetModel) -> int:
+    key = _seq_unit(node, model)
+    return 1 if key is None else key.cycles
 
 
 def _timed_postorder(exprs: list[Expr] | tuple[Expr, ...], cuts: set) -> list[Any]:
@@ -227,7 +236,7 @@ class _Lowering(StreamLowering, StmtVisitor):
                 cycles[issue[op]].actions.append(ReadPort(op.buf, idx, self.bank(op.buf, idx)))
                 cycles[ready[op]].port_data.append((sym, op.buf, self.bank(op.buf, idx)))
             elif unit_key(op) is not None:
-                key, operands = unit_key(op, self.model), _substitute_operands(op, temps)
+                key, operands = _seq_unit(op, self.model), _substitute_operands(op, temps)
                 sub = getattr(op, "op", None) == "sub"
                 issued = UnitIssue(key, unit_operands(operands), sub)  # type: ignore[arg-type]
                 cycles[issue[op]].actions.append(issued)
@@ -250,7 +259,7 @@ class _Lowering(StreamLowering, StmtVisitor):
         issue slot of the kernel's unit of its kind (one unit of each kind per kernel)."""
         if isinstance(op, Load):
             return self.ports(op, cycle)
-        key = unit_key(op, self.model)
+        key = _seq_unit(op, self.model)
         return set() if key is None else {(key, cycle)}
 
     def ports(self, op: Load, cycle: int) -> set[tuple[Sym, int, int]]:
@@ -312,6 +321,8 @@ class _Lowering(StreamLowering, StmtVisitor):
             s = replace(
                 s, lo=Const(values.start, index, s.lo.loc), hi=Const(values.stop, index, s.hi.loc)
             )
+        if dict(s.attrs).get("dataflow"):
+            return self.dataflow_loop(s)
         nest = pipeline_nest(s)
         if nest is not None:
             return self.pipeline(nest, s)
@@ -537,7 +548,7 @@ def _lower_function(fn: Function, module: Module, cache: dict[str, Any]) -> Fsmd
 
 
 def _lower_one(fn: Function, module: Module, cache: dict[str, Fsmd]) -> Fsmd:
-    fn = expand_unrolls(prepare(fn))
+    fn = expand_unrolls(prepare(fn, module))
     _check_floats(fn)
     memories, array_params, array_results = _memories(fn)
     if cache[None].dual_port_bram:  # local block RAMs get two read-write ports

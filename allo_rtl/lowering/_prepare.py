@@ -14,7 +14,8 @@ After (the fill runs every time the declaration executes, as the semantics requi
 A copy ``B: int32[4, 8] = A`` becomes the same nest with ``B[...] = A[...]``. When the
 first statement after the declaration that touches the array is a loop nest that writes every
 element (``B[i, j] = ...`` over the full ranges) and reads none, possibly inside loops that run
-at least once, the fill is dead and left out. A constant
+at least once, or a call (the first task of a dataflow statement that takes the array) whose
+kernel does so first with its parameter, the fill is dead and left out. A constant
 initialiser stays (the array becomes a ROM) when the kernel never writes the array; an array
 that is written (by a store or by a kernel it is passed to) is copied from a ROM instead::
 
@@ -38,11 +39,13 @@ from ..ir._nodes import (
     Call,
     Const,
     ConstArray,
+    Dataflow,
     For,
     Function,
     If,
     Layout,
     Load,
+    Module,
     Store,
     Sym,
     Var,
@@ -139,12 +142,18 @@ def _mentions(stmt: Any, sym: Sym) -> bool:
     return any(getattr(n, "buf", None) == sym or getattr(n, "sym", None) == sym for n in walk(stmt))
 
 
-def _first_access_writes_all(stmts: tuple[Any, ...], alloc: Alloc) -> bool:
+def _first_access_writes_all(
+    stmts: tuple[Any, ...], alloc: Alloc, module: Module | None = None
+) -> bool:
     """Whether the first statement of ``stmts`` that touches the array is a loop nest writing
-    every element and reading none (found inside loops that run at least once)."""
+    every element and reading none (found inside loops that run at least once), or a call (a
+    dataflow statement: its first task that takes the array) whose kernel does that first with
+    its parameter."""
     for s in stmts:
         if not _mentions(s, alloc.sym):
             continue
+        if isinstance(s, (Call, Dataflow)) and module is not None:
+            return _callee_writes_all(s, alloc, module)
         if not isinstance(s, For):
             return False
         reads = any(
@@ -155,15 +164,29 @@ def _first_access_writes_all(stmts: tuple[Any, ...], alloc: Alloc) -> bool:
         if not reads:
             return _covering_stores((s,), alloc.sym, alloc.type, {})
         trips = trip_count(s)
-        return bool(trips) and _first_access_writes_all(s.body, alloc)
+        return bool(trips) and _first_access_writes_all(s.body, alloc, module)
     return False
 
 
-def _stmts(stmts: tuple[Any, ...], written: set[Sym], fn: Function) -> tuple[Any, ...]:
+def _callee_writes_all(s: Call | Dataflow, alloc: Alloc, module: Module) -> bool:
+    call = next(
+        c for c in (s.tasks if isinstance(s, Dataflow) else (s,)) if _mentions(c, alloc.sym)
+    )
+    callee = module.func(call.callee)
+    params = [p for a, p in zip(call.args, callee.params) if getattr(a, "sym", None) == alloc.sym]
+    if len(params) != 1:
+        return False
+    inner = Alloc(params[0].sym, alloc.type, None, alloc.loc)
+    return _first_access_writes_all(callee.body, inner, module)
+
+
+def _stmts(
+    stmts: tuple[Any, ...], written: set[Sym], fn: Function, module: Module | None
+) -> tuple[Any, ...]:
     out: list[Any] = []
     for n, s in enumerate(stmts):
         if isinstance(s, Alloc) and not isinstance(s.init, (ConstArray, ArrayRef)):
-            if _first_access_writes_all(stmts[n + 1 :], s):
+            if _first_access_writes_all(stmts[n + 1 :], s, module):
                 out.append(replace(s, init=None))  # the next loop nest writes every element
                 continue
         if isinstance(s, Alloc) and isinstance(s.init, ConstArray) and s.sym in written:
@@ -176,21 +199,26 @@ def _stmts(stmts: tuple[Any, ...], written: set[Sym], fn: Function) -> tuple[Any
             out.append(replace(s, init=None))
             out.extend(fill(s, fn.layout(s.sym)))
         elif isinstance(s, For):
-            out.append(replace(s, body=_stmts(s.body, written, fn)))
+            out.append(replace(s, body=_stmts(s.body, written, fn, module)))
         elif isinstance(s, While):
-            out.append(replace(s, body=_stmts(s.body, written, fn)))
+            out.append(replace(s, body=_stmts(s.body, written, fn, module)))
         elif isinstance(s, If):
             out.append(
-                replace(s, then=_stmts(s.then, written, fn), orelse=_stmts(s.orelse, written, fn))
+                replace(
+                    s,
+                    then=_stmts(s.then, written, fn, module),
+                    orelse=_stmts(s.orelse, written, fn, module),
+                )
             )
         else:
             out.append(s)
     return tuple(out)
 
 
-def prepare(fn: Function) -> Function:
-    """``fn`` with array initialisers expanded into loops (see the module docstring)."""
+def prepare(fn: Function, module: Module | None = None) -> Function:
+    """``fn`` with array initialisers expanded into loops (see the module docstring);
+    ``module`` holds the kernels ``fn`` calls (for a fill that a call makes dead)."""
     written = {n.buf for n in walk(fn) if isinstance(n, Store)}
     for call in (n for n in walk(fn) if isinstance(n, Call)):
         written |= {a.sym for a in call.args if isinstance(a, ArrayRef)} | set(call.results)
-    return replace(fn, body=_stmts(fn.body, written, fn))
+    return replace(fn, body=_stmts(fn.body, written, fn, module))

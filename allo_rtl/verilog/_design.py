@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from amaranth.back import verilog as amaranth_verilog
 from amaranth.hdl import Shape
 from amaranth.lib import wiring
 
@@ -15,6 +14,7 @@ from .._errors import AlloRTLError
 from ..hw._info import KernelInfo
 from ..hw._shell import Shell
 from ._readme import MARKER, readme
+from ._shared import convert
 
 __all__ = ["MARKER", "OutputExistsError", "VerilogDesign", "build_verilog", "signature_ports"]
 
@@ -60,7 +60,7 @@ class VerilogDesign:
         self.top = self.shell.address_map["top"]
         self.address_map: dict[str, Any] = self.shell.address_map
         self._emit_src = emit_src
-        text = amaranth_verilog.convert(self.shell, name=self.top, emit_src=emit_src)
+        text = convert(self.shell, name=self.top, emit_src=emit_src)  # instances shared
         self.verilog = f"// {MARKER}: kernel {self.name} in its shell {self.top}\n{text}"
         self.ports = signature_ports(self.shell)
         self.kernel_ports = signature_ports(component)
@@ -71,7 +71,7 @@ class VerilogDesign:
     @functools.cached_property
     def kernel_verilog(self) -> str:
         """The kernel without the shell, as module ``<kernel>`` (converted on first use)."""
-        text = amaranth_verilog.convert(self.component, name=self.name, emit_src=self._emit_src)
+        text = convert(self.component, name=self.name, emit_src=self._emit_src)
         return f"// {MARKER}: kernel {self.name} (docs/interface.md)\n{text}"
 
     def files(self) -> dict[str, str]:
