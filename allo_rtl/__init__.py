@@ -29,6 +29,7 @@ from ._errors import (
     LoweringError,
     ScheduleError,
     ScheduleWarning,
+    StreamError,
 )
 from ._flow import TimingNotMet, build, run, synth
 from ._schedule import BufferHandle, LoopHandle, Schedule, customize
@@ -78,6 +79,7 @@ __all__ = [
     "BufferHandle",
     "BuildError",
     "DeadlockError",
+    "StreamError",
     "InternalError",
     "KernelNameError",
     "KernelSyntaxError",

@@ -23,6 +23,7 @@ __all__ = [
     "ArgumentTypeError",
     "BuildError",
     "DeadlockError",
+    "StreamError",
     "InternalError",
     "KernelNameError",
     "KernelSyntaxError",
@@ -128,6 +129,11 @@ class DeadlockError(AlloRTLError):
     """A dataflow design that stopped making progress: every unfinished kernel waits on a
     stream (NumPy target), or the RTL watchdog expired. The message names the waiting kernels
     and the full or empty streams."""
+
+
+class StreamError(AlloRTLError):
+    """An iteration of a dataflow loop finished with values left in a stream (NumPy target):
+    the hardware FIFO, which serves all the iterations, would hand them to the next one."""
 
 
 class ScheduleWarning(UserWarning):

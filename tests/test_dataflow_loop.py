@@ -235,3 +235,27 @@ def test_a_buffer_read_before_it_is_written_is_refused_on_rtl():
         "them each iteration",
         "write every element of `B` first in that kernel, or declare `B` before the loop",
     )
+
+
+def test_a_value_left_in_a_stream_of_a_dataflow_loop_is_an_error():
+    """The hardware FIFO serves every iteration, so what one iteration leaves in it would reach
+    the next: the NumPy target refuses it. (A `to` stream is always balanced; this one is
+    unbalanced by hand in the IR: `reverse` puts every value twice.)"""
+    from dataclasses import replace
+
+    from allo_rtl.ir._nodes import For, walk
+
+    s = allo.customize(chain)
+    s.to("D", "store")
+    s.dataflow("t")
+    A, C = inputs(), np.zeros((T, N), np.int32)
+    s.build()(A, C)  # balanced: fine
+    fn = s.module.func(next(f.sym for f in s.module.funcs if f.sym.name == "reverse"))
+    loop = next(n for n in walk(fn) if isinstance(n, For))
+    twice = replace(
+        fn, body=tuple(replace(b, body=b.body * 2) if b is loop else b for b in fn.body)
+    )
+    s.module = replace(s.module, funcs=tuple(twice if f is fn else f for f in s.module.funcs))
+    with pytest.raises(allo.StreamError, match="an iteration of the dataflow loop in `chain` "
+                       r"finished with values left in `D` \(16\)"):  # fmt: skip
+        s.build()(A, C)

@@ -465,6 +465,17 @@ def test_value_left_in_a_stream_is_gone_on_the_next_call():
         run_both(dfn.leftover, [A, B], [A, [A[0], A[1], 0, 0]])
 
 
+def calls_leftover_twice(A: int32[4], B: int32[4]):
+    for r in range(2):  # noqa: B007 - one instance of the region, run twice
+        dfn.leftover(A, B)
+
+
+def test_value_left_in_a_stream_is_gone_when_a_kernel_runs_the_region_again():
+    # within one call of the kernel: the region's FIFOs are cleared between its two runs
+    A = np.array([7, 8, 9, 10], np.int32)
+    run_both(calls_leftover_twice, [A, np.zeros(4, np.int32)], [A, [7, 8, 0, 0]])
+
+
 def test_scalar_arguments_change_between_calls():
     A = rand_i32(np.random.default_rng(108), 8)
     for n in (2, 6, 0, 8):

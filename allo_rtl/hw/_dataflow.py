@@ -14,7 +14,7 @@ import itertools
 from types import SimpleNamespace
 from typing import Any
 
-from amaranth.hdl import Cat, Const, Module, Shape, Signal, Value
+from amaranth.hdl import Cat, Const, Module, ResetInserter, Shape, Signal, Value
 from amaranth.lib import fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -127,8 +127,14 @@ def array_use(fsmd: Fsmd) -> dict[Sym, tuple[set[int], set[int]]]:
 
 def make_fifos(m: Module, kernel: Any, wait: WaitDataflow, instances: dict) -> None:
     """The FIFOs of region ``wait``, connected to the tasks' stream ports; each watch field is
-    the FIFO's level and its highest level since reset."""
-    for sym, buf in zip((sym for sym, _ in wait.streams), _fifos(m, wait, instances)):
+    the FIFO's level and its highest level since reset. The FIFOs are held empty while the
+    controller is not in the region's state (``kernel._region_active``, driven by
+    :func:`wire_dataflow`): values a run leaves in a stream do not reach the next run, as on
+    the NumPy target."""
+    active = kernel._region_active[id(wait)] = Signal(
+        name=f"region{len(kernel._region_active)}_active"
+    )
+    for sym, buf in zip((sym for sym, _ in wait.streams), _fifos(m, wait, instances, active)):
         high = Signal.like(buf.level, name=f"fifo_{identifier(sym.name)}_high_water")
         with m.If(buf.level > high):
             m.d.sync += high.eq(buf.level)
@@ -143,6 +149,7 @@ def wire_dataflow(
     ``state`` (it goes to ``then`` when every task has finished). In a dataflow loop a copy of
     a double-buffered array is driven by the tasks whose current iteration has its parity
     (the others use the other copy); tasks that share any other array never overlap."""
+    m.d.comb += kernel._region_active[id(wait)].eq(1)  # in the region's state
     if wait.trips is None:
         _completion(m, kernel, wait, instances, then, state, datapath)
     else:
@@ -226,7 +233,7 @@ def _conflict(buf: Sym, bank: int, write: int, other: str, inst: Any, kernel: An
     )
 
 
-def _fifos(m: Module, wait: WaitDataflow, instances: dict) -> list[fifo.SyncFIFO]:
+def _fifos(m: Module, wait: WaitDataflow, instances: dict, active: Value) -> list[fifo.SyncFIFO]:
     ends: dict[Sym, dict[str, Any]] = {sym: {} for sym, _ in wait.streams}
     for task in wait.tasks:
         inst = instances[task.instance]
@@ -236,7 +243,7 @@ def _fifos(m: Module, wait: WaitDataflow, instances: dict) -> list[fifo.SyncFIFO
     out = []
     for sym, t in wait.streams:
         buf = fifo.SyncFIFO(width=t.dtype.bits, depth=t.depth)
-        m.submodules[f"fifo_{identifier(sym.name)}"] = buf
+        m.submodules[f"fifo_{identifier(sym.name)}"] = ResetInserter(~active)(buf)
         wiring.connect(m, ends[sym]["put"], buf.w_stream)
         wiring.connect(m, buf.r_stream, ends[sym]["get"])
         out.append(buf)

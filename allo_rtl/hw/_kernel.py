@@ -114,6 +114,7 @@ class KernelComponent(wiring.Component):
         fsmd = self.fsmd
         self._watch: dict[str, Value] = {}
         self._stall_terms: list[tuple[object, Value]] = []
+        self._region_active: dict[int, Signal] = {}  # per dataflow state (hw/_dataflow.py)
         self._instances = self._callees(m, ports)
         self._units = self._make_units(m)
         names = [f"s{n}_line{s.loc.line if s.loc else 0}" for n, s in enumerate(fsmd.states)]

@@ -285,6 +285,7 @@ class _FunctionGen(StmtVisitor):
         self.arrays: dict[Sym, ArrayType] = {}
         self.lines: list[str] = []
         self.depth = 1
+        self.dataflow_loop = False  # inside the body of a dataflow loop
 
     # -- helpers used by the expression generator ------------------------------------------
     def const_ref(self, value: Any, prefix: str) -> str:
@@ -366,7 +367,9 @@ class _FunctionGen(StmtVisitor):
             self.intervals[s.var] = span if span[0] <= span[1] else (0, 0)
         step = "" if s.step == 1 else f", {s.step}"
         self.emit(f"for {self.names(s.var)} in range({lo}, {hi}{step}):")
+        outer, self.dataflow_loop = self.dataflow_loop, bool(dict(s.attrs).get("dataflow"))
         self.body(s.body)
+        self.dataflow_loop = outer
 
     def visit_If(self, s: If) -> None:
         self.emit(f"if {self.exprs.visit(s.cond)[0]}:")
@@ -411,7 +414,7 @@ class _FunctionGen(StmtVisitor):
         deps = [s.after(n) for n in range(len(s.tasks))]
         self.emit(
             f"_run_dataflow({self.fn.sym.name!r}, {loc}, [{', '.join(tasks)}], [{streams}], "
-            f"_fifo_stats, {deps!r})"
+            f"_fifo_stats, {deps!r}, {self.dataflow_loop})"
         )
 
     def visit_Return(self, s: Return) -> None:

@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Generator, Iterator
 from typing import Any
 
-from .._errors import DeadlockError, Loc
+from .._errors import DeadlockError, Loc, StreamError
 
 __all__ = ["DATAFLOW_HELPERS", "FifoStats", "Stream"]
 
@@ -68,9 +68,12 @@ def run(
     streams: list[Stream],
     stats: FifoStats | None = None,
     deps: list[tuple[int, ...]] | None = None,
+    balanced: bool = False,
 ) -> None:
     """Run ``tasks`` (name, generator) concurrently until all return; task ``n`` starts when
-    the tasks ``deps[n]`` have returned."""
+    the tasks ``deps[n]`` have returned. ``balanced`` (an iteration of a dataflow loop): the
+    streams must end empty (``StreamError``); otherwise what is left is dropped, as the
+    hardware clears its FIFOs when a region starts."""
     deps = deps or [()] * len(tasks)
     live = [(n, name, gen, None) for n, (name, gen) in enumerate(tasks)]
     done: set[int] = set()
@@ -90,6 +93,15 @@ def run(
         live = waiting
     if stats is not None:
         stats.record(region, streams)
+    left = [s for s in streams if s.items]
+    if balanced and left:
+        counts = ", ".join(f"`{s.name}` ({len(s.items)})" for s in left)
+        raise StreamError(
+            f"an iteration of the dataflow loop in `{region}` finished with values left in "
+            f"{counts}; the hardware FIFO would pass them to the next iteration",
+            loc,
+            "make each stream's consumer get as many values as its producer puts",
+        )
 
 
 def _deadlock(region: str, loc: Loc, waiting: list[tuple[str, Any, Any]]) -> DeadlockError:
