@@ -27,14 +27,22 @@ family (simulation, no device) keeps short fixed pipelines that favour cycles
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .._errors import LoweringError
 from ..ir._nodes import Binary, Cast, Expr, MathCall
 from ..ir.types import AlloType
 
-__all__ = ["MATH_DSP_BLOCKS", "UnitKey", "float_check", "unit_key", "unit_latency", "unit_operands"]
+__all__ = [
+    "MATH_DSP_BLOCKS",
+    "UnitKey",
+    "float_check",
+    "sequential_unit",
+    "unit_key",
+    "unit_latency",
+    "unit_operands",
+]
 
 # Registers of each unit kind per format: enough for the ECP5 at 100-120 MHz (one wide adder or
 # shifter per stage); the iCE40 runs at a third of that clock, but takes the same pipelines
@@ -133,6 +141,15 @@ def unit_key(e: Any, model: Any = None) -> UnitKey | None:
         wide = e.type if e.type.is_float else e.operand.type
         return UnitKey("cvt", e.operand.type, e.type, _latency("cvt", wide))
     return None
+
+
+def sequential_unit(e: Any, model: Any) -> UnitKey | None:
+    """The shared unit of a float operation of sequential code: on a real family its operands
+    are registered in front of it (they arrive through a multiplexer by controller state)."""
+    key = unit_key(e, model)
+    if key is None or not getattr(model, "registered_mul_operands", False):
+        return key
+    return replace(key, inputs_registered=True)
 
 
 def _latency(op: str, t: AlloType) -> int:

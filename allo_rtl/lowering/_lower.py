@@ -46,7 +46,7 @@ from ._banks import Residues, static_bank
 from ._budget import plan_design
 from ._calls import returned_params, unalias
 from ._dsp import check_budget
-from ._float import UnitKey, float_check, unit_key, unit_operands
+from ._float import UnitKey, float_check, sequential_unit, unit_key, unit_operands
 from ._fsmd import (
     Branch,
     CallStart,
@@ -91,17 +91,8 @@ def _operands(node: Any) -> tuple[Expr, ...]:
     return node.indices if isinstance(node, Load) else tuple(children(node))
 
 
-def _seq_unit(node: Any, model: TargetModel) -> UnitKey | None:
-    """The shared unit of a float operation of sequential code: on a real family its operands
-    are registered in front of it (they arrive through a multiplexer by controller state)."""
-    key = unit_key(node, model)
-    if key is None or not model.registered_mul_operands:
-        return key
-    return replace(key, inputs_registered=True)
-
-
 def _latency(node: Any, model: TargetModel) -> int:
-    key = _seq_unit(node, model)
+    key = sequential_unit(node, model)
     return 1 if key is None else key.cycles
 
 
@@ -236,7 +227,7 @@ class _Lowering(StreamLowering, StmtVisitor):
                 cycles[issue[op]].actions.append(ReadPort(op.buf, idx, self.bank(op.buf, idx)))
                 cycles[ready[op]].port_data.append((sym, op.buf, self.bank(op.buf, idx)))
             elif unit_key(op) is not None:
-                key, operands = _seq_unit(op, self.model), _substitute_operands(op, temps)
+                key, operands = sequential_unit(op, self.model), _substitute_operands(op, temps)
                 sub = getattr(op, "op", None) == "sub"
                 issued = UnitIssue(key, unit_operands(operands), sub)  # type: ignore[arg-type]
                 cycles[issue[op]].actions.append(issued)
@@ -259,7 +250,7 @@ class _Lowering(StreamLowering, StmtVisitor):
         issue slot of the kernel's unit of its kind (one unit of each kind per kernel)."""
         if isinstance(op, Load):
             return self.ports(op, cycle)
-        key = _seq_unit(op, self.model)
+        key = sequential_unit(op, self.model)
         return set() if key is None else {(key, cycle)}
 
     def ports(self, op: Load, cycle: int) -> set[tuple[Sym, int, int]]:
