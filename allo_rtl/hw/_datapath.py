@@ -196,27 +196,15 @@ class Datapath(ExprVisitor):
         raise InternalError(f"float `{e.op}` reached the datapath (not on a unit)", e.loc)
 
     def divide(self, e: ir.Binary, a: Value, b: Value) -> Value:
-        t = e.type
-        fa, fb = e.lhs.type.fracs, e.rhs.type.fracs
-        if e.op == "mod":
-            num, den = _align(a, t.fracs - fa), _align(b, t.fracs - fb)
-        else:
-            shift = t.fracs - fa + fb
-            num, den = (_align(a, shift), exact(b)) if shift >= 0 else (exact(a), _align(b, -shift))
-        num, den = self.wire(num, "num"), self.wire(den, "den")
-        neg_n, neg_d = num < 0, den < 0
-        mag_n = self.wire(Mux(neg_n, -num, num).as_unsigned(), "mag_num")
-        mag_d = self.wire(Mux(neg_d, -den, den).as_unsigned(), "mag_den")
-        q, r = self.wire(mag_n // mag_d, "quot"), self.wire(mag_n % mag_d, "rem")
-        q_c = Mux(neg_n ^ neg_d, -exact(q), exact(q))
-        r_c = Mux(neg_n, -exact(r), exact(r))
-        zero = den == 0
-        if e.op == "mod":
-            return fit(Mux(zero, num, r_c), t)
-        if e.op == "floordiv":
-            q_c = q_c - ((r != 0) & (neg_n ^ neg_d))
-        all_ones = Const(-1 if t.signed else (1 << t.bits) - 1, shape_of(t))
-        return fit(Mux(zero, all_ones, q_c), t)
+        """Integer ``/ // %`` as one combinational divider (``_divide.py``; the lowering puts
+        divisions by a variable on pipelined units on the real families)."""
+        from ._divide import finish, prepare  # _divide builds on this module's helpers
+
+        s = prepare(e.op, a, b, e.lhs.type, e.rhs.type, e.type)
+        s = {k: self.wire(v, k) for k, v in s.items()}
+        q = self.wire(s["mag_n"] // s["mag_d"], "quot")
+        r = self.wire(s["mag_n"] % s["mag_d"], "rem")
+        return finish(e.op, s, q, r, e.type)
 
     def shift(self, e: ir.Binary, a: Value, b: Value) -> Value:
         t = e.type

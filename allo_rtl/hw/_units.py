@@ -43,6 +43,10 @@ def make_unit(key: UnitKey) -> wiring.Component:
         return _converter(key.src, key.dst, key.latency)
     if key.op in MATH_UNITS:
         return MATH_UNITS[key.op](format_of(key.dst), latency=key.latency)
+    if key.op in ("idiv", "ifloordiv", "imod"):
+        from ._divide import IntDivide
+
+        return IntDivide(key.op[1:], key.src, key.rhs, key.dst, key.latency)  # type: ignore[arg-type]
     raise LoweringError(f"internal: no operator unit for {key.op}")
 
 
@@ -56,7 +60,7 @@ def _converter(src: AlloType, dst: AlloType, latency: int) -> wiring.Component:
 
 def unit_inputs(unit: wiring.Component, key: UnitKey) -> list[Value]:
     """The operand ports of ``unit``, in the order of the operation's operands."""
-    if key.op in ("add", "mul", "div", "power"):
+    if key.op in ("add", "mul", "div", "power", "idiv", "ifloordiv", "imod"):
         return [unit.a, unit.b]  # type: ignore[attr-defined]
     return [unit.a]  # type: ignore[attr-defined]
 

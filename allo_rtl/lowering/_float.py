@@ -1,5 +1,5 @@
-"""Floating-point operations in the lowering: which IR nodes become operator units, and their
-latency.
+"""Floating-point operations (and integer division) in the lowering: which IR nodes become
+operator units, and their latency.
 
 A *unit operation* is an IR node whose value comes from a pipelined operator unit
 (``allo_rtl.hw.fp``): float ``+ - * /``, ``sqrt``, conversions to, from and between float
@@ -7,7 +7,10 @@ types, and the math functions ``exp``, ``log``, ``log2``, ``log10``, ``tanh``, `
 and ``**`` (float32 and narrower). Its operands are presented in one cycle and its result is read
 ``latency`` cycles later, straight from the unit's output register; the schedulers treat it
 like a multiply on DSP blocks (a timed operation). Comparisons, ``min``/``max``, negation and
-``abs`` of floats are small enough to stay combinational in the datapath.
+``abs`` of floats are small enough to stay combinational in the datapath. On the real families
+an integer ``/ // %`` by a value known only at run time is a unit too (``hw/_divide.py``: one
+restoring step per quotient bit, registered as the clock needs); the generic family, and
+division by a constant, keep one combinational divider.
 
 In sequential code one unit of each :class:`UnitKey` serves every operation of the kernel, one
 issue per cycle (``_lower.stage`` books it like a memory port); in a pipeline each operation
@@ -31,7 +34,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .._errors import LoweringError
-from ..ir._nodes import Binary, Cast, Expr, MathCall
+from ..ir._nodes import Binary, Cast, Const, Expr, MathCall
 from ..ir.types import AlloType
 
 __all__ = [
@@ -106,6 +109,7 @@ class UnitKey:
     # operands registered in front of the unit (one more cycle): the shared units of
     # sequential code on a real family, whose operands come through a multiplexer by state
     inputs_registered: bool = False
+    rhs: AlloType | None = None  # the divisor's type of an integer division
 
     @property
     def cycles(self) -> int:
@@ -116,6 +120,8 @@ class UnitKey:
     def name(self) -> str:
         if self.op == "cvt":
             return f"cvt_{_short(self.src)}_{_short(self.dst)}"
+        if self.rhs is not None:
+            return f"{self.op}_{_short(self.src)}_{_short(self.rhs)}_{_short(self.dst)}"
         return f"f{self.op}_{_short(self.dst)}"
 
 
@@ -135,12 +141,38 @@ def unit_key(e: Any, model: Any = None) -> UnitKey | None:
         return UnitKey(e.func, e.type, e.type, _MATH_LATENCY[e.func])
     if isinstance(e, Binary) and e.op == "pow" and e.type.is_float and e.type.bits <= 32:
         return UnitKey("power", e.type, e.type, _MATH_LATENCY["power"])
+    if _int_division(e) and getattr(model, "family", "generic") in _OVERHEAD_NS:
+        op = {"div": "idiv", "floordiv": "ifloordiv", "mod": "imod"}[e.op]
+        return UnitKey(op, e.lhs.type, e.type, _divide_latency(e, model), rhs=e.rhs.type)
     if isinstance(e, Cast) and (e.type.is_float or e.operand.type.is_float):
         if e.type == e.operand.type:
             return None
         wide = e.type if e.type.is_float else e.operand.type
         return UnitKey("cvt", e.operand.type, e.type, _latency("cvt", wide))
     return None
+
+
+def _int_division(e: Any) -> bool:
+    """An integer ``/ // %`` by a value known only at run time (a constant divisor stays a
+    combinational divider, which yosys simplifies)."""
+    return (
+        isinstance(e, Binary)
+        and e.op in ("div", "floordiv", "mod")
+        and not e.type.is_float
+        and not e.lhs.type.is_float
+        and not e.rhs.type.is_float
+        and not isinstance(e.rhs, Const)
+    )
+
+
+def _divide_latency(e: Binary, model: Any) -> int:
+    """Registers of an integer divider for ``model``'s clock: one restoring step per quotient
+    bit (a carry chain of the divisor's width), plus the sign handling before and after."""
+    shift = max(0, e.type.fracs - e.lhs.type.fracs + e.rhs.type.fracs)
+    n, d = e.lhs.type.bits + 1 + shift, e.rhs.type.bits + 1
+    per_bit = model.lut_ns + model.carry_ns * (d + 2)
+    total = n * per_bit + 3 * (model.lut_ns + model.carry_ns * n)
+    return max(1, math.ceil(total / model.budget_ns))
 
 
 def sequential_unit(e: Any, model: Any) -> UnitKey | None:

@@ -81,10 +81,10 @@ class _Cycle:
     unit_data: list[tuple[Sym, UnitKey]] = field(default_factory=list)
 
 
-def _timed(node: Any) -> bool:
-    """Operations that take cycles: loads (port latency), multiplies (registered) and float
-    operations (operator units, ``_float.py``)."""
-    return isinstance(node, Load) or is_product(node) or unit_key(node) is not None
+def _timed(node: Any, model: TargetModel) -> bool:
+    """Operations that take cycles: loads (port latency), multiplies (registered) and unit
+    operations (float operations, integer division on a real family: ``_float.py``)."""
+    return isinstance(node, Load) or is_product(node) or unit_key(node, model) is not None
 
 
 def _operands(node: Any) -> tuple[Expr, ...]:
@@ -96,7 +96,9 @@ def _latency(node: Any, model: TargetModel) -> int:
     return 1 if key is None else key.cycles
 
 
-def _timed_postorder(exprs: list[Expr] | tuple[Expr, ...], cuts: set) -> list[Any]:
+def _timed_postorder(
+    exprs: list[Expr] | tuple[Expr, ...], cuts: set, model: TargetModel
+) -> list[Any]:
     """Distinct timed operations of ``exprs`` (and the registered ``cuts``), each after the
     ones in its operands."""
     out: list[Any] = []
@@ -104,7 +106,7 @@ def _timed_postorder(exprs: list[Expr] | tuple[Expr, ...], cuts: set) -> list[An
     def visit(node: Any) -> None:
         for child in children(node):
             visit(child)
-        if (_timed(node) or node in cuts) and node not in out:
+        if (_timed(node, model) or node in cuts) and node not in out:
             out.append(node)
 
     for e in exprs:
@@ -112,14 +114,12 @@ def _timed_postorder(exprs: list[Expr] | tuple[Expr, ...], cuts: set) -> list[An
     return out
 
 
-def _top_timed(
-    exprs: list[Expr] | tuple[Expr, ...], cuts: frozenset | set = frozenset()
-) -> list[Any]:
+def _top_timed(exprs: list[Expr] | tuple[Expr, ...], cuts: set, model: TargetModel) -> list[Any]:
     """Timed operations of ``exprs`` that are not inside another timed operation."""
     out: list[Any] = []
 
     def visit(node: Any) -> None:
-        if _timed(node) or node in cuts:
+        if _timed(node, model) or node in cuts:
             if node not in out:
                 out.append(node)
             return
@@ -131,13 +131,13 @@ def _top_timed(
     return out
 
 
-def _temp_name(op: Any) -> str:
+def _temp_name(op: Any, model: TargetModel) -> str:
     if isinstance(op, Load):
         return f"{op.buf.name}_rd"
-    key = unit_key(op)
+    key = unit_key(op, model)
     if key is not None:
         return key.name
-    return "product" if _timed(op) else "stage"
+    return "product" if _timed(op, model) else "stage"
 
 
 def _substitute_operands(op: Expr, temps: dict[Any, Sym]) -> Expr:
@@ -193,12 +193,12 @@ class _Lowering(StreamLowering, StmtVisitor):
         cycle, data the next cycle; multiplies: result registered); return the cycles and
         ``exprs`` rewritten over the temporaries that hold those results."""
         cuts = cut_points(exprs, self.model)
-        ops = _timed_postorder(exprs, cuts)
+        ops = _timed_postorder(exprs, cuts, self.model)
         issue: dict[Any, int] = {}
         ready: dict[Any, int] = {}
         busy: set[tuple[Sym, int, int]] = set()
         for op in ops:
-            cycle = max((ready[d] for d in _top_timed(_operands(op), cuts)), default=0)
+            cycle = max((ready[d] for d in _top_timed(_operands(op), cuts, self.model)), default=0)
             while not busy.isdisjoint(self.resources(op, cycle)):
                 cycle += 1
             busy |= self.resources(op, cycle)
@@ -206,12 +206,12 @@ class _Lowering(StreamLowering, StmtVisitor):
         final = max(ready.values(), default=0)
         needed: dict[Any, set[int]] = {op: set() for op in ops}
         for op in ops:
-            for dep in _top_timed(_operands(op), cuts):
+            for dep in _top_timed(_operands(op), cuts, self.model):
                 needed[dep].add(issue[op])
-        for op in _top_timed(exprs, cuts):
+        for op in _top_timed(exprs, cuts, self.model):
             needed[op].add(final)
         for op in ops:  # issue loads as late as their first use allows (saves a latch)
-            movable = isinstance(op, Load) and not _top_timed(op.indices, cuts)
+            movable = isinstance(op, Load) and not _top_timed(op.indices, cuts, self.model)
             if movable and min(needed[op]) - 1 > issue[op]:
                 late = min(needed[op]) - 1
                 if busy.isdisjoint(self.ports(op, late)):
@@ -219,20 +219,20 @@ class _Lowering(StreamLowering, StmtVisitor):
                     busy |= self.ports(op, late)
                     issue[op], ready[op] = late, late + 1
         cycles = [_Cycle() for _ in range(final + 1)]
-        temps = {op: Sym(_temp_name(op)) for op in ops}
+        temps = {op: Sym(_temp_name(op, self.model)) for op in ops}
         for op in ops:
             sym = temps[op]
             if isinstance(op, Load):
                 idx = tuple(_substitute(i, temps) for i in op.indices)
                 cycles[issue[op]].actions.append(ReadPort(op.buf, idx, self.bank(op.buf, idx)))
                 cycles[ready[op]].port_data.append((sym, op.buf, self.bank(op.buf, idx)))
-            elif unit_key(op) is not None:
+            elif unit_key(op, self.model) is not None:
                 key, operands = sequential_unit(op, self.model), _substitute_operands(op, temps)
                 sub = getattr(op, "op", None) == "sub"
                 issued = UnitIssue(key, unit_operands(operands), sub)  # type: ignore[arg-type]
                 cycles[issue[op]].actions.append(issued)
                 cycles[ready[op]].unit_data.append((sym, key))  # type: ignore[arg-type]
-            if isinstance(op, Load) or unit_key(op) is not None:
+            if isinstance(op, Load) or unit_key(op, self.model) is not None:
                 if any(c > ready[op] for c in needed[op]):  # keep the data for later cycles
                     self.registers[sym] = op.type
                     cycles[ready[op]].actions.append(SetReg(sym, Var(sym, op.type, op.loc)))

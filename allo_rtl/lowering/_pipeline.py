@@ -111,7 +111,9 @@ class _Builder:
             if self.model is not None and self.model.registered_mul_operands:
                 e = replace(e, lhs=self.registered(e.lhs), rhs=self.registered(e.rhs))
             return self.timed("mul", e, None, (), None)
-        if unit_key(e) is not None:  # operands from registers: a unit's first stage is long
+        if (
+            unit_key(e, self.model) is not None
+        ):  # operands from registers: a unit's first stage is long
             if self.model is not None and self.model.registered_mul_operands:
                 e = map_operands(e, self.unit_operand)
             return self.timed("unit", e, None, (), None)

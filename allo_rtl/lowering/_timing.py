@@ -171,7 +171,7 @@ def cut_points(exprs: list[Expr] | tuple[Expr, ...], model: TargetModel) -> set[
             return model.bram_ns
         kids = list(children(e))
         times = [arrival(c) for c in kids]
-        if is_product(e) or unit_key(e) is not None:  # registered results
+        if is_product(e) or unit_key(e, model) is not None:  # registered results
             if model.registered_mul_operands:
                 inner = (_inner(c) for c, t in zip(kids, times) if t > 0)
                 cuts.update(x for x in inner if x is not None)
