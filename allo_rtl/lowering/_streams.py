@@ -114,13 +114,16 @@ class StreamLowering:
         """A dataflow loop (``s.dataflow(loop)``): one waiting state in which every task runs
         ``trips`` times, each iteration started as soon as its counter, its dependences and the
         double buffers allow (hw/_dataflow.py); the arrays declared in the body get a second
-        copy, ``<name>_pong``, used by the odd iterations."""
+        copy, ``<name>_pong``, used by the odd iterations (when more than one task takes them:
+        a task's own iterations never overlap)."""
         values = loop_range(s)
         flow = next(x for x in s.body if isinstance(x, Dataflow))
         _check_loop(s, values)
         self.loops.append((f"{s.band}.{s.name}", s.loc.line if s.loc else 0, len(values)))  # type: ignore[attr-defined,arg-type]
         pong = {}
         for a in (x for x in s.body if isinstance(x, Alloc)):
+            if sum(_passes(call, a.sym) for call in flow.tasks) < 2:
+                continue
             pong[a.sym] = Sym(f"{a.sym.name}_pong")
             self.memories[pong[a.sym]] = replace(self.memories[a.sym], sym=pong[a.sym])  # type: ignore[attr-defined]
         tasks, starts = self.tasks(flow)
@@ -177,6 +180,10 @@ def _check_loop(s: For, values: range | None) -> None:
                 call.loc,
                 "pass the array and read the element inside the kernel",
             )
+
+
+def _passes(call: Any, sym: Sym) -> bool:
+    return any(isinstance(a, ArrayRef) and a.sym == sym for a in call.args)
 
 
 def _iteration(s: For, values: range, counter: Var) -> Expr:
