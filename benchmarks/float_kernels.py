@@ -7,14 +7,14 @@ GEMM, about 6 minutes each; results go to benchmarks/results/float_kernels.txt)
 What is measured, and how: each kernel is customized by its ``schedule_*`` function in
 examples/float_kernels.py, built with ``s.build(target="verilator")`` for two lowering models
 (``generic``: short unit pipelines, float32 adder 3 cycles; ``ecp5 100 MHz``: the units'
-latencies for that clock, adder 7 cycles) and called once on random inputs in [-1, 1). The
+latencies for that clock, adder 6 cycles) and called once on random inputs in [-1, 1). The
 figure is ``mod.cycles`` (the shell's busy-cycle counter). Every result must equal, bit for
 bit, an independent NumPy float32 computation in the kernel's order of additions; a mismatch
 is a failure. The ideal is one multiply-add per cycle.
 
 1. dot product N=1024, ``schedule_dot`` (strict): the running sum is a recurrence through the
    float adder, so the II is the adder's latency; ``schedule_dot_reassociated``: interleaved
-   partial sums (``s.reassociate``; 4 for the generic model, 8 for the ECP5's 7-cycle adder),
+   partial sums (``s.reassociate``; 4 for the generic model, 8 for the ECP5's 6-cycle adder),
    II=1, compared bit for bit with an independent NumPy computation of that order.
 2. GEMM 16^3, ``schedule_gemm16_inner`` (k pipelined, strict): II = adder latency;
    ``schedule_gemm16_reassociated``: k pipelined with 8 partial sums per C[i, j], II=1 but a

@@ -47,7 +47,7 @@ def schedule_dot() -> allo.Schedule:
 
 def schedule_dot_reassociated(factor: int = 4) -> allo.Schedule:
     """The opt-in: ``factor`` interleaved partial sums (primitives/reassociate.py) give II=1
-    once ``factor`` exceeds the adder's latency (3 on the generic target, 7 on the ECP5 at
+    once ``factor`` exceeds the adder's latency (3 on the generic target, 6 on the ECP5 at
     100 MHz); the result is allclose to, not bit-equal with, the strict sum."""
     s = allo.customize(dot)
     s.pipeline("i")
@@ -76,7 +76,7 @@ def schedule_gemm16_rowwise() -> allo.Schedule:
 
 def schedule_gemm16_reassociated(factor: int = 8) -> allo.Schedule:
     """k pipelined with ``factor`` interleaved partial sums per dot product: II=1 once the
-    factor exceeds the adder's latency (7 stages on the ECP5 at 100 MHz), but every C[i, j]
+    factor exceeds the adder's latency (6 stages on the ECP5 at 100 MHz), but every C[i, j]
     then pays the pipeline's fill and the sum of the partial sums (the nest is not perfect):
     for 16 terms the row-wise schedule is the better one."""
     s = allo.customize(gemm16_acc)

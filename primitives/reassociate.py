@@ -6,7 +6,7 @@ pipelined loop runs at an II of the float adder's latency. With ``factor`` parti
 (registers: the new array is completely partitioned), iteration ``i`` adds to partial sum
 ``i % factor``, which the iteration ``factor`` before it wrote, so the loop reaches II=1 once
 ``factor`` exceeds the adder's latency (float32: 3 cycles on the generic family, so
-``factor=4``; 7 on the ECP5 at 100 MHz, so ``factor=8``).
+``factor=4``; 6 on the ECP5 at 100 MHz, so ``factor=8``).
 
 This changes the order of the float additions, so the result differs from the original in
 the last bits (it is as accurate, and ``allclose``); both targets compute the new order, so

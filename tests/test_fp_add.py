@@ -200,6 +200,41 @@ def test_add_ieee_identities():
     assert got == [0, 0, neg, neg, 0, f.qnan(), f.qnan(), f.inf()]
 
 
+def edge_cases(fmt: FloatFormat) -> list[tuple[int, int, int]]:
+    """Operand triples at the edges of the datapath: exact cancellation at every exponent
+    (a zero sum above the normalising shift's reach), the smallest normal number against
+    subnormals (subnormal results, flushed operands and results with ``ftz``), carries into
+    the smallest normal number, the next binade and infinity, and shifts by every amount."""
+    m, top = fmt.man_bits, fmt.exp_max
+    sign, mask, low = 1 << (fmt.width - 1), (1 << m) - 1, 1 << m
+    big = ((top - 1) << m) | mask  # the largest finite value
+    cases = []
+    for field in range(0, top, max(1, top // 40)):
+        x = (field << m) | (0x5A5A5A5A5A5A5A5A & mask)
+        cases += [(x, x, 1), (x | sign, x, 0), (x, x, 0), (x, x | sign, 1)]
+    for sub in (1, 2, 3, 1 << (m - 1), mask, mask - 1):
+        cases += [(low, sub, 1), (low, sub, 0), (low | 1, sub, 1), (sub, low | sign, 0)]
+        cases += [(mask, sub, 0), (sub, sub, 0), (sub, sub - 1, 1), (low + mask, sub, 0)]
+    cases += [(low | 1, low, 1), (low + 1, 1, 1), ((2 << m) | 1, low | 1, 1)]
+    cases += [(big, big, 0), (big, big - low, 0), (big | sign, big | sign, 0), (big, low, 0)]
+    cases += [(big, (top - 2 - m) << m, 0), (big, ((top - 2 - m) << m) | 1, 0)]
+    one = fmt.bias << m
+    for shift in range(m + 6):
+        y = max(one - (shift << m), 0) | mask
+        cases += [(one | mask, y, 0), (one | mask, y, 1), (one, y, 1), (one + 1, y, 1)]
+    return cases
+
+
+@pytest.mark.parametrize("ftz", [False, True])
+@pytest.mark.parametrize("fmt", [FLOAT16, BFLOAT16, FLOAT32, FLOAT64], ids=lambda f: f.name)
+def test_add_edges(fmt, ftz):
+    cases = edge_cases(fmt)
+    cases += [(b, a, s) for a, b, s in cases]
+    run_add(fmt, cases, latency=0, ftz=ftz)
+    if fmt == FLOAT32:
+        run_add(fmt, cases, ftz=ftz)
+
+
 def test_cut_points():
     assert cut_points(4, 0) == [0, 0, 0, 0]
     assert cut_points(4, 1) == [0, 0, 0, 1]

@@ -24,7 +24,14 @@ from hypothesis import strategies as st
 from test_fp_round import TINY, decode, exact_encode
 
 from allo_rtl.hw.fp._format import BFLOAT16, FLOAT16, FLOAT32, FLOAT64, FloatFormat
-from allo_rtl.hw.fp._mul import FloatMul, default_latency, register_counts
+from allo_rtl.hw.fp._mul import (
+    FloatMul,
+    adder_plan,
+    default_latency,
+    product_rows,
+    register_counts,
+    row_span,
+)
 from allo_rtl.reference._runtime import bf16
 
 SMALL = FloatFormat(2, 3)  # bias 1: products of two subnormals matter, roots may be subnormal
@@ -334,6 +341,34 @@ def test_mul_toy_formats_exhaustive(fmt, ftz):
     assert_same(got, want, a, b)
 
 
+def edge_products(fmt: FloatFormat) -> tuple[list[int], list[int]]:
+    """Pairs at the edges of the rounding addition: products next to the smallest normal
+    number (rounding up to it, with ``ftz`` too, or flushed), next to the overflow threshold
+    with either position of the product's top bit, subnormal operands normalised as far as the
+    exponent allows, and two subnormals; every pair in both orders and with mixed signs."""
+    m, top, sign = fmt.man_bits, fmt.exp_max, 1 << (fmt.width - 1)
+    mask, low, one = (1 << m) - 1, 1 << m, fmt.bias << m
+    big = ((top - 1) << m) | mask
+    near_one = [one - 2, one - 1, one, one + 1, one | mask, one | (1 << (m - 1))]
+    tiny = [low, low | 1, low >> 1, mask, mask - 1, 1, 3, low << 1]
+    large = [big, big - 1, (top - 1) << m, (top - 2) << m, ((top - 2) << m) | mask]
+    powers = [(fmt.bias + k) << m for k in (m, m + 1, m + 2, 1, 2)] + [one | mask]
+    pairs = [(a, b) for a in near_one for b in tiny + large]
+    pairs += [(a, b | mask) for a in tiny for b in powers] + [(a, b) for a in tiny for b in powers]
+    pairs += [(a, b) for a in tiny for b in tiny] + [(a, b) for a in large for b in powers]
+    pairs += [(b, a | sign) for a, b in pairs]
+    return [a for a, _ in pairs], [b for _, b in pairs]
+
+
+@pytest.mark.parametrize("ftz", [False, True])
+@pytest.mark.parametrize("fmt", [FLOAT16, BFLOAT16, FLOAT32, FLOAT64], ids=lambda f: f.name)
+def test_mul_edges(fmt, ftz):
+    a, b = edge_products(fmt)
+    for latency in [0, None] if fmt == FLOAT32 else [0]:
+        got = stream(FloatMul(fmt, latency=latency, ftz=ftz), {"a": a, "b": b})
+        assert_same(got, reference(fmt, np.multiply, a, b, ftz=ftz), a, b)
+
+
 _raw32 = st.one_of(
     st.integers(0, (1 << 32) - 1),
     st.sampled_from(special_values(FLOAT32)),
@@ -351,10 +386,10 @@ def test_mul_float32_hypothesis(pairs):
 
 def test_mul_defaults_and_ports():
     assert [quiet(FloatMul(f)).latency for f in (FLOAT16, BFLOAT16, FLOAT32, FLOAT64)] == [
-        6,
-        6,
+        5,
+        5,
         7,
-        9,
+        8,
     ]
     assert [quiet(FloatMul(f, ftz=True)).latency for f in (FLOAT16, FLOAT32)] == [4, 5]
     assert quiet(FloatMul(FLOAT32, latency=0)).latency == 0
@@ -385,3 +420,20 @@ def _stages(delays: list[float], counts: list[int]) -> list[float]:
         if k:
             out, current = out + [current], 0.0
     return out
+
+
+def test_product_rows():
+    """Partial products packed into rows without overlap: float32's two diagonal products
+    share a row, so its adder tree has three terms (the two cross products added first)."""
+    for p, expected_rows in [(24, 3), (53, 5), (11, 1)]:
+        cuts = range(0, p, 18)
+        pieces = sorted(((i, j) for i in cuts for j in cuts), key=sum)
+        rows = product_rows(pieces, p)
+        assert sorted(x for row in rows for x in row) == sorted(pieces)
+        assert len(rows) == expected_rows
+        for row in rows:
+            ends = [row_span([piece], p) for piece in row]
+            assert all(a[1] <= b[0] for a, b in zip(ends, ends[1:]))
+    spans = [row_span(row, 24) for row in product_rows([(0, 0), (0, 18), (18, 0), (18, 18)], 24)]
+    assert spans == [(0, 48), (18, 42), (18, 42)]
+    assert [groups for groups, _ in adder_plan(spans)] == [[(1, 2), (0,)], [(0, 1)]]

@@ -69,7 +69,7 @@ def test_float_reduction_runs_at_the_adder_latency():
 
 
 @pytest.mark.parametrize(
-    ("family", "mhz", "ii"), [("ecp5", 100, 7), ("ecp5", 50, 3), ("ice40", 24, 5)]
+    ("family", "mhz", "ii"), [("ecp5", 100, 6), ("ecp5", 50, 3), ("ice40", 24, 4)]
 )
 def test_unit_latencies_follow_the_target_clock(family, mhz, ii):
     A, B = random_pair(2, 50)

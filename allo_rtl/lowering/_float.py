@@ -22,7 +22,7 @@ logic delay is derived from its measured out-of-context Fmax at its default late
 (``benchmarks/results/float_units.txt``), ``logic = default * (1000 / fmax - overhead)``, and
 spread over the fewest stages that fit 90% of the clock period less the overhead of a stage
 (clock-to-output, setup, routing), never more than the unit's default (more registers do not
-make it faster). E.g. float32 add on ECP5: 7 stages at 100 MHz, 4 at 66 MHz. The ``generic``
+make it faster). E.g. float32 add on ECP5: 6 stages at 100 MHz, 4 at 66 MHz. The ``generic``
 family (simulation, no device) keeps short fixed pipelines that favour cycles
 (``_LATENCY``); conversions and math functions have fixed latencies everywhere.
 """
@@ -61,14 +61,14 @@ _LATENCY = {
 # ECP5-85F and on the iCE40UP5K), measured by benchmarks/float_units.py (seed 1); float64 on
 # the iCE40 and float64 div/sqrt were not measured: the float32 figures stand in.
 _RATED = {
-    ("add", "float16"): (6, 130.1, 43.6),
-    ("add", "bfloat16"): (5, 127.6, 41.5),
-    ("add", "float32"): (7, 123.0, 37.9),
-    ("add", "float64"): (7, 109.9, 37.9),
-    ("mul", "float16"): (6, 141.3, 49.0),
-    ("mul", "bfloat16"): (6, 143.1, 53.7),
-    ("mul", "float32"): (7, 120.7, 44.0),
-    ("mul", "float64"): (9, 108.6, 44.0),
+    ("add", "float16"): (6, 138.6, 54.8),
+    ("add", "bfloat16"): (6, 129.1, 46.7),
+    ("add", "float32"): (6, 122.8, 44.6),
+    ("add", "float64"): (6, 99.4, 44.6),
+    ("mul", "float16"): (5, 139.5, 61.2),
+    ("mul", "bfloat16"): (5, 140.4, 57.6),
+    ("mul", "float32"): (7, 124.7, 42.7),
+    ("mul", "float64"): (8, 113.1, 42.7),
     ("div", "float16"): (16, 147.7, 52.3),
     ("div", "bfloat16"): (13, 137.2, 52.8),
     ("div", "float32"): (29, 125.7, 41.1),

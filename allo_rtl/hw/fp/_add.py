@@ -10,41 +10,42 @@ Datapath: one significand adder and two shifters, in the steps of
 :attr:`FloatAdd.STEPS` (``p = man_bits + 1``):
 
 1. ``swap``: order the operands by magnitude (one compare of the encodings without their
-   signs), so ``|x| >= |y|``; the exponent difference is computed both ways beside it.
+   signs), so ``|x| >= |y|``; beside it the exponent difference both ways, the larger
+   exponent's chosen by the exponents alone (off the compare's path).
 2. ``align``: shift ``y``'s significand right by the difference into ``p + 3`` bits (guard,
-   round, and a sticky bit ORed into the last bit, which keeps the sum correctly rounded).
-3. ``add``: add or subtract the significands (``p + 4`` bits, never negative).
-4. ``count``: the leading zeros of the sum; the normalising shift is that count but stops
-   where the exponent reaches 1 (a tiny result lands in subnormal position, exactly): a 1
-   ORed into the sum at that position, decoded from the exponent in ``align``, stops it.
-5. ``normalize``: shift left, and the result exponent.
-6. ``round``: round the significand to ``p`` bits, nearest even.
-7. ``pack``: exponent field, overflow to infinity, ftz, and the special results (NaN,
-   infinity, exact zero) in place of the packed value.
+   round, and a sticky bit ORed into the last bit, which keeps the sum correctly rounded),
+   inverted for a subtraction. With ``ftz`` a subnormal ``y`` is shifted out entirely,
+   without a sticky bit (a subnormal ``x`` makes ``y`` one too, and the sum a zero).
+3. ``add``: add or subtract the significands (``p + 4`` bits, never negative); the first
+   level of the leading-zero count (zero flag and count of each group of 4 bits).
+4. ``count``: the rest of the leading-zero count; the normalising shift is that count but
+   stops where the exponent reaches 1 (a tiny result lands in subnormal position, exactly).
+5. ``normalize``: shift left; the rounding increment (nearest, ties to even; the bits below
+   the guard bit read before the shift); the exponent field less the hidden bit, and the
+   special results (NaN, infinity, overflow, exact zero, ``ftz``) folded into the fraction,
+   the exponent and the increment.
+6. ``round``: ONE addition rounds and packs: fraction and exponent field side by side, plus
+   the hidden bit and the increment, whose carry reaches the next binade, the smallest
+   normal number or infinity by itself.
 
 A unit of latency ``L`` has ``L`` registers: the last holds ``result``, the others cut between
 steps (:func:`cut_points`, preferring the boundaries in :attr:`FloatAdd.CUT_ORDER`); a latency
 below the number of steps merges steps (same results), one above it adds output registers.
-The default (:func:`default_latency`) registers every step for float32 and wider (7: float32
-then runs at 120 MHz and more on an ECP5 of speed grade 6) and merges steps for the narrower
-formats (float16 6, bfloat16 5).
+The default (:func:`default_latency`) registers every step (6): float16, bfloat16 and float32
+then run at 120 MHz and more on an ECP5 of speed grade 6, float64 at about 100 MHz.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, Value
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ._format import FloatFormat
 from ._round import (
-    add_sub,
     leading_zeros,
-    pack_rounded,
-    round_significand,
-    shift_amount,
     shift_left,
     shift_right_sticky,
     unpack,
@@ -92,12 +93,10 @@ def run_stages(
 
 
 def default_latency(fmt: FloatFormat) -> int:
-    """Registers of a :class:`FloatAdd` of ``fmt`` when not given: one per step (7) from
-    float32's precision up, 6 up to float16's (normalize and round share a cycle), 5 up to
-    bfloat16's (add and count share one too): each reaches 120 MHz on an ECP5 of speed grade
-    6 (float64 with 7: about 100 MHz)."""
-    p = fmt.man_bits + 1
-    return 5 if p <= 8 else 6 if p <= 11 else len(FloatAdd.STEPS)
+    """Registers of a :class:`FloatAdd` of ``fmt`` when not given: one per step (6), for every
+    format (float16, bfloat16 and float32 reach 120 MHz on an ECP5 of speed grade 6, float64
+    about 100 MHz)."""
+    return len(FloatAdd.STEPS)
 
 
 class FloatAdd(wiring.Component):
@@ -106,8 +105,8 @@ class FloatAdd(wiring.Component):
     Ports: ``a``, ``b`` (``fmt.width``), ``sub``, ``valid_in`` in; ``result``, ``valid_out``
     out. ``latency=None`` takes :func:`default_latency`; 0 is combinational."""
 
-    STEPS = ("swap", "align", "add", "count", "normalize", "round", "pack")
-    CUT_ORDER = (3, 1, 0, 5, 2, 4)  # inner registers: after count, align, swap, round, ...
+    STEPS = ("swap", "align", "add", "count", "normalize", "round")
+    CUT_ORDER = (3, 1, 0, 4, 2)  # inner registers: after count, align, swap, normalize, add
 
     def __init__(self, fmt: FloatFormat, *, latency: int | None = None, ftz: bool = False):
         self.fmt = fmt
@@ -135,99 +134,147 @@ class FloatAdd(wiring.Component):
         m.d.comb += [self.result.eq(out["result"]), self.valid_out.eq(out["valid"])]
         return m
 
+    @property
+    def _flags(self) -> tuple[str, ...]:
+        """The special cases carried from ``swap`` to ``count``."""
+        return ("nan", "inf", "gone") if self.ftz else ("nan", "inf")
+
     def _swap(self, m: Module, v: dict[str, Value]) -> dict[str, Value]:
         fmt = self.fmt
-        mag, n = fmt.width - 1, fmt.man_bits + 4  # n: the alignment shifter's width
+        mag, k = fmt.width - 1, (fmt.man_bits + 4).bit_length()  # k: bits of the shift
         a, b = v["a"], wire(m, Cat(v["b"][:mag], v["b"][mag] ^ v["sub"]), "add_b")
-        ua, ub = unpack(fmt, a, ftz=self.ftz), unpack(fmt, b, ftz=self.ftz)
+        ua, ub = unpack(fmt, a), unpack(fmt, b)
         swap = wire(m, a[:mag] < b[:mag], "add_swap")  # x is the larger magnitude
-        fa, fb = fmt.exponent(a), fmt.exponent(b)
-        za, zb = wire(m, fa == 0, "add_za"), wire(m, fb == 0, "add_zb")  # exponent 1 really
-        # exp x - exp y beside the compare, from the raw fields (subnormals count as 1), each
-        # candidate narrowed for the shifter: the difference, a field - 1, or 0
-        dab = Mux(zb, Mux(za, 0, shift_amount(fa - 1, n)), shift_amount(fa - fb, n))
-        dba = Mux(za, Mux(zb, 0, shift_amount(fb - 1, n)), shift_amount(fb - fa, n))
+        fa, fb = _field(fmt, a), _field(fmt, b)
+        # exp x - exp y both ways beside the compare, narrowed for the shifter; the larger
+        # exponent is x's (both the same when they are equal): off the compare's path
+        dab, later = fa - fb, wire(m, fa < fb, "add_later")
+        dab, dba = _narrow(dab, k), _narrow(fb - fa, k)
         opposite = ua.sign ^ ub.sign
-        return {
+        out = {
             "valid": v["valid"],
             "sign": Mux(swap, ub.sign, ua.sign),
             "sub": opposite,
-            "exp": Mux(swap, Cat(fb[0] | zb, fb[1:]), Cat(fa[0] | za, fa[1:])),  # biased, >= 1
-            "diff": Mux(swap, dba, dab),
+            "exp": Mux(later, fb, fa),  # biased, >= 1
+            "diff": Mux(later, dba, dab),
             "x": Mux(swap, ub.sig, ua.sig),
             "y": Mux(swap, ua.sig, ub.sig),
             "nan": ua.is_nan | ub.is_nan | (ua.is_inf & ub.is_inf & opposite),
             "inf": ua.is_inf | ub.is_inf,  # with the larger magnitude's sign
         }
+        if self.ftz:  # a subnormal y is shifted out without a sticky bit (of one subnormal
+            # or zero operand, y is that one); two make the sum a zero
+            da, db = fmt.exponent(a) == 0, fmt.exponent(b) == 0
+            out["flush"] = da | db
+            out["diff"] = out["diff"] | out["flush"].replicate(k)
+            out["gone"] = da & db
+        return out
 
     def _align(self, m: Module, v: dict[str, Value]) -> dict[str, Value]:
         y, lost = shift_right_sticky(Cat(Const(0, 3), v["y"]), v["diff"], m=m)
-        keep = ("valid", "sign", "sub", "exp", "x", "nan", "inf")
-        return {**_keep(v, *keep), "y": y | lost, **_limit_decode(v["exp"], self.fmt.man_bits + 5)}
+        if self.ftz:
+            lost = lost & ~v["flush"]
+        y = Cat(y | lost, Const(0, 1))
+        y = y ^ v["sub"].replicate(len(y))  # inverted for a subtraction (x + ~y + 1)
+        return {**_keep(v, "valid", "sign", "sub", "exp", "x", *self._flags), "y": y}
 
     def _add(self, m: Module, v: dict[str, Value]) -> dict[str, Value]:
         x = Cat(Const(0, 3), v["x"])
-        total = add_sub(x, v["y"], v["sub"], len(x) + 1)  # never negative
-        keep = ("valid", "sign", "sub", "exp", "nan", "inf", "lim_ok", "lim_lo", "lim_hi")
-        return {**_keep(v, *keep), "sum": total}
+        total = wire(m, (x + v["y"] + v["sub"])[: len(v["y"])], "add_sum")  # never negative
+        zeros, counts = _lz_groups(total)  # the leading-zero count's first level
+        keep = _keep(v, "valid", "sign", "sub", "exp", *self._flags)
+        return {**keep, "sum": total, "zeros": zeros, "counts": counts}
 
     def _count(self, m: Module, v: dict[str, Value]) -> dict[str, Value]:
-        total = v["sum"]
+        total, exp, e = v["sum"], v["exp"], self.fmt.exp_bits
+        lz = _lz_combine(v["zeros"], v["counts"], len(total))
+        k = len(lz)
+        # the shift stops where the exponent reaches 1: a tiny result in subnormal position
+        small = exp[k:] == 0 if e > k else Const(1, 1)
+        limited = wire(m, small & _less(exp[:k], lz), "add_lim")
         return {
             **_keep(v, "valid", "sign", "exp", "nan", "inf", "sum"),
-            # min(leading zeros, exp): the shift stops where the exponent reaches 1
-            "shift": leading_zeros(wire(m, total | _limit(v, len(total)), "add_limited")),
+            "shift": Mux(limited, exp[:k], lz),
+            "limited": limited,
             # an exact zero: +0, or -0 when both addends are -0
-            "zero": total == 0,
+            "zero": v["zeros"].all() | (v["gone"] if self.ftz else 0),
             "zero_sign": v["sign"] & ~v["sub"],
+            # a carry at the largest exponent overflows
+            "ovf": total[-1] & (exp == self.fmt.exp_max - 1),
         }
 
     def _normalize(self, m: Module, v: dict[str, Value]) -> dict[str, Value]:
+        fmt, p = self.fmt, self.fmt.man_bits + 1
+        total, shift = v["sum"], v["shift"]
+        sig = shift_left(total, shift, m=m)  # p + 4 bits
+        big = v["nan"] | v["inf"] | v["ovf"]  # NaN or infinity
+        kill = big | v["zero"] | (v["limited"] if self.ftz else 0)
+        frac, guard = sig[4 : p + 3], sig[3]
+        # the bits below the guard bit after the shift, read before it
+        rest = (total[0] & (shift <= 2)) | (total[1] & (shift <= 1)) | (total[2] & (shift == 0))
+        inc = ~kill & guard & (rest | frac[0])
         return {
-            **_keep(v, "valid", "sign", "nan", "inf", "zero", "zero_sign"),
-            "sig": shift_left(v["sum"], v["shift"], m=m),
-            "exp": v["exp"] + 1 - v["shift"],  # >= 1
+            "valid": v["valid"],
+            "sign": ~v["nan"] & Mux(v["zero"], v["zero_sign"], v["sign"]),
+            "frac": Mux(kill, 0, frac) | Cat(Const(0, fmt.man_bits - 1), v["nan"]),
+            # the exponent field less the hidden bit: exp - shift (0 when limited)
+            "e1": Mux(big, fmt.exp_max - 1, Mux(v["zero"], 0, v["exp"] - v["shift"])),
+            "hidden": big | ~(v["zero"] | v["limited"]),
+            "inc": inc,
         }
 
     def _round(self, m: Module, v: dict[str, Value]) -> dict[str, Value]:
-        keep = ("valid", "sign", "exp", "nan", "inf", "zero", "zero_sign")
-        return {**_keep(v, *keep), "rounded": round_significand(self.fmt, v["sig"], Const(0, 1))}
-
-    def _pack(self, m: Module, v: dict[str, Value]) -> dict[str, Value]:
+        """Round and pack in one addition: the fraction and the exponent field (``e1`` plus the
+        hidden bit), plus the increment, whose carry reaches the next binade, the smallest
+        normal number or infinity by itself."""
         fmt = self.fmt
-        packed = pack_rounded(fmt, v["sign"], v["exp"], v["rounded"], ftz=self.ftz)
-        special = Mux(
-            v["nan"],
-            fmt.qnan(),
-            Mux(
-                v["inf"],
-                Cat(Const(fmt.inf(), fmt.width - 1), v["sign"]),
-                Cat(Const(0, fmt.width - 1), v["zero_sign"]),
-            ),
-        )
-        result = Mux(v["nan"] | v["inf"] | v["zero"], special, wire(m, packed, "add_packed"))
-        return {"valid": v["valid"], "result": result}
+        word = Cat(v["frac"], v["e1"][: fmt.exp_bits]) + Cat(Const(0, fmt.man_bits), v["hidden"])
+        word = (word + v["inc"])[: fmt.width - 1]
+        return {"valid": v["valid"], "result": Cat(word, v["sign"])}
 
 
-def _limit_decode(exp: Value, n: int) -> dict[str, Value]:
-    """``exp`` (unsigned) predecoded for :func:`_limit`: two one-hot halves of its low bits and
-    ``lim_ok``, its higher bits all 0 (a decoder in one step maps badly onto 4-input LUTs)."""
-    k = (n - 1).bit_length()
-    h = k // 2
-    lo, hi = exp[:h], exp[h:k]
-    return {
-        "lim_ok": exp[k:] == 0 if len(exp) > k else Const(1, 1),
-        "lim_lo": Cat(*(lo == i for i in range(1 << h))),
-        "lim_hi": Cat(*(hi == i for i in range(1 << (k - h)))),
-    }
+def _field(fmt: FloatFormat, v: Value) -> Value:
+    """The biased exponent field of ``v``, 1 for zeros and subnormals (only bit 0 changes)."""
+    e = fmt.exponent(v)
+    return Cat(e[0] | (e == 0), e[1:])
 
 
-def _limit(v: dict[str, Value], n: int) -> Value:
-    """``n`` bits with a single 1 at ``n - 1 - exp`` (none when ``exp >= n``), from the
-    predecoded ``exp`` in ``v``: ORed into the sum, it stops the leading-zero count at ``exp``."""
-    h = (len(v["lim_lo"]) - 1).bit_length()
-    ones = [v["lim_ok"] & v["lim_lo"][e & ((1 << h) - 1)] & v["lim_hi"][e >> h] for e in range(n)]
-    return Cat(*reversed(ones))
+def _lz_groups(v: Value) -> tuple[Value, Value]:
+    """The first level of a leading-zero count of ``v``: its groups of 4 bits from the top
+    (the last one padded with ones below), per group whether its bits of ``v`` are all zero
+    (``zeros``, the top group's flag last) and its own count (``counts``, 2 bits each, the
+    top group's last)."""
+    pad = -len(v) % 4
+    flags = [v[max(i - pad, 0) : i + 4 - pad] == 0 for i in range(0, len(v) + pad, 4)]
+    v = Cat(Const((1 << pad) - 1, pad), v)
+    groups = [v[i : i + 4] for i in range(0, len(v), 4)]
+    counts = [Cat(~g[3] & (g[2] | ~g[1]), ~g[3] & ~g[2]) for g in groups]
+    return Cat(*flags), Cat(*counts)
+
+
+def _lz_combine(zeros: Value, counts: Value, n: int) -> Value:
+    """The leading zeros of an ``n``-bit value from :func:`_lz_groups`: 4 per zero group
+    above the first nonzero one, plus that group's count (``n`` for a zero value)."""
+    groups = len(zeros)
+    lead = leading_zeros(~zeros)  # zero groups from the top
+    own = Array(counts[2 * i : 2 * i + 2] for i in reversed(range(groups)))[lead]
+    return Mux(zeros.all(), n, Cat(own, lead))
+
+
+def _less(a: Value, b: Value) -> Value:
+    """``a < b`` for unsigned values of one width, as logic from the top bit down (no carry
+    chain: its result would wait for the last bit of ``b``, a leading-zero count's slowest)."""
+    if len(a) == 0:
+        return Const(0, 1)
+    hi_a, hi_b = a[-1], b[-1]
+    return (~hi_a & hi_b) | (~(hi_a ^ hi_b) & _less(a[:-1], b[:-1]))
+
+
+def _narrow(d: Value, k: int) -> Value:
+    """A non-negative difference ``d`` as a ``k``-bit shift amount, all ones when larger (a
+    negative ``d`` gives any value: it is not selected)."""
+    d = Value.cast(d)
+    return d[:k] | (d[k:-1] != 0).replicate(k) if len(d) - 1 > k else d[:k]
 
 
 def _keep(v: dict[str, Value], *keys: str) -> dict[str, Value]:
