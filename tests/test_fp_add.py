@@ -12,6 +12,8 @@ import random
 import numpy as np
 import pytest
 from amaranth.sim import Simulator
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from allo_rtl.hw.fp._add import FloatAdd, cut_points, default_latency
 from allo_rtl.hw.fp._format import BFLOAT16, FLOAT16, FLOAT32, FLOAT64, FloatFormat
@@ -246,3 +248,32 @@ def test_cut_points():
     for latency in range(steps + 2):
         cuts = cut_points(steps, latency, FloatAdd.CUT_ORDER)
         assert sum(cuts) == latency and max(cuts[:-1]) <= 1
+
+
+# an operand near the other one (cancellation), or anywhere: raw encodings, specials, any sign
+_near = st.integers(-(1 << 8), 1 << 8)
+_raw32 = st.one_of(
+    st.integers(0, (1 << 32) - 1),
+    st.sampled_from(specials(FLOAT32)),
+    st.builds(lambda s, f: s << 31 | f, st.integers(0, 1), st.integers(0, (1 << 23) - 1)),
+)
+
+
+@settings(max_examples=5, deadline=None)
+@given(
+    st.lists(
+        st.tuples(_raw32, st.one_of(_raw32, _near), st.integers(0, 1), st.booleans()),
+        min_size=1,
+        max_size=100,
+    ),
+    st.booleans(),
+)
+def test_add_float32_hypothesis(draws, ftz):
+    """Random sums and differences against NumPy; an operand drawn as a small offset is the
+    other operand plus that many ulps, with either sign (cancellation and ties)."""
+    cases = []
+    for a, b, sub, flip in draws:
+        if -(1 << 8) <= b <= 1 << 8 and b not in specials(FLOAT32):
+            b = (a + b) % (1 << 32)
+        cases.append((a, b ^ (flip << 31), sub))
+    run_add(FLOAT32, cases, latency=2, ftz=ftz)

@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from amaranth.sim import Simulator
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from allo_rtl._errors import BuildError
 from allo_rtl.hw.fp._format import BFLOAT16, FLOAT16, FLOAT32, FLOAT64, FloatFormat
@@ -317,3 +319,25 @@ def test_hardware_latencies_and_formats(cls: type, fmt: FloatFormat, latency: in
     args = [rng.integers(0, 1 << fmt.width, 150, dtype=np.uint64) for _ in unit.ARGS]
     assert unit.latency == (len(unit.stages) if latency is None else latency)
     assert (simulate(unit, *args) == unit.model(*args)).all()
+
+
+_raw32 = st.one_of(
+    st.integers(0, (1 << 32) - 1),
+    st.sampled_from(SPECIAL32),
+    st.builds(lambda s, e, f: s << 31 | e << 23 | f, st.integers(0, 1), st.integers(96, 160),
+              st.integers(0, (1 << 23) - 1)),  # moderate exponents: most of the domains
+)  # fmt: skip
+
+
+@settings(max_examples=5, deadline=None)
+@given(st.sampled_from(UNARY), st.lists(_raw32, min_size=1, max_size=60))
+def test_math_units_hypothesis(name: str, raws: list[int]) -> None:
+    """The hardware gives its model's bits, and those are within the unit's bound of the exact
+    value (any class of result) and within the stated distance of NumPy's float32 function."""
+    x = np.array(raws, np.uint64)
+    unit = MATH_UNITS[name](FLOAT32)
+    bits = simulate(unit, x)
+    assert (bits == unit.model(x)).all()
+    exact = exact_result(name, decode(FLOAT32, x))
+    assert ulp_error(FLOAT32, bits, exact).max() <= BOUND[name]
+    assert ordinal_diff(FLOAT32, bits, numpy_result(FLOAT32, name, x)).max() <= NUMPY_BOUND[name]
