@@ -38,7 +38,7 @@ Before::
 
 After ``dataflow("t")``::
 
-    for t in range(0, 4):  # dataflow
+    for t in range(0, 4):  # S_t_0.t range dataflow=True
         B: int32[16]
         dataflow:
             f(A, B, t)  # after g (iteration -2)
