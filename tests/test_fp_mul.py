@@ -24,14 +24,8 @@ from hypothesis import strategies as st
 from test_fp_round import TINY, decode, exact_encode
 
 from allo_rtl.hw.fp._format import BFLOAT16, FLOAT16, FLOAT32, FLOAT64, FloatFormat
-from allo_rtl.hw.fp._mul import (
-    FloatMul,
-    adder_plan,
-    default_latency,
-    product_rows,
-    register_counts,
-    row_span,
-)
+from allo_rtl.hw.fp._mul import FloatMul, adder_plan, product_rows, row_span
+from allo_rtl.hw.fp._stages import default_latency, register_counts
 from allo_rtl.reference._runtime import bf16
 
 SMALL = FloatFormat(2, 3)  # bias 1: products of two subnormals matter, roots may be subnormal

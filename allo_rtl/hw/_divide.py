@@ -13,7 +13,7 @@ between them the datapath divides the magnitudes with one ``//`` and ``%``, the 
     finish    quotient or remainder with its sign; floor; zero divisor; wrapped
 
 ``latency`` registers go between the steps where they shorten the longest stage most
-(``fp._mul.build_stages``), so any latency works; the lowering picks one for the clock.
+(``fp._stages.build_stages``), so any latency works; the lowering picks one for the clock.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..ir.types import AlloType
 from ._datapath import _align, exact, fit, shape_of
-from .fp._mul import LUT_NS, Step, build_stages, carry_ns
+from .fp._stages import LUT_NS, Step, build_stages, carry_ns
 
 __all__ = ["IntDivide", "finish", "prepare"]
 

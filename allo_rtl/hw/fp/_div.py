@@ -18,12 +18,12 @@ one per step::
 
 The ``p + 1`` quotient bits are the significand and a guard bit; the true remainder (``r``, or
 ``r + D`` when ``r < 0``) is nonzero exactly when bits below are: the sticky bit of round to
-nearest even. The rounding tail is ``_mul.tail_steps`` (``_round.shift_right_sticky`` into
+nearest even. The rounding tail is ``_round.tail_steps`` (``_round.shift_right_sticky`` into
 subnormal position beside the remainder test, then ``_round.round_pack_biased``); the subnormal
-shift amount and the special results come from ``_mul.exponent_tail`` beside the first step.
+shift amount and the special results come from ``_round.exponent_tail`` beside the first step.
 
 Steps: unpack (with both leading zero counts) | shift | first | ``q1 ... qp`` | denorm | round,
-registered by ``_mul.build_stages``. Area against latency: a recurrence step is one
+registered by ``_stages.build_stages``. Area against latency: a recurrence step is one
 ``p + 1``-bit adder (float32: 13 CCU2C and about 25 LUT4 for the conditional inversion) and
 every pipeline register among them holds ``r``, ``D`` and the quotient bits so far (about 75
 flip-flops for float32), so the logic is fixed and the flip-flops grow with the latency. One
@@ -42,22 +42,18 @@ from __future__ import annotations
 from amaranth.hdl import Cat, Const, Mux
 
 from ._format import FloatFormat
-from ._mul import (
-    LUT_NS,
-    State,
-    Step,
-    _Unit,
-    carry_ns,
+from ._round import (
     exp_width,
     exponent_tail,
     field,
-    levels,
-    lzc_ns,
+    leading_zeros,
     resize,
+    shift_left,
     significand,
     tail_steps,
+    unpack,
 )
-from ._round import leading_zeros, shift_left, unpack
+from ._stages import LUT_NS, State, Step, _Unit, carry_ns, levels, lzc_ns
 
 __all__ = ["FloatDiv"]
 

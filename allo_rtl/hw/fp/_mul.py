@@ -1,6 +1,5 @@
-"""Floating-point multiply ``a * b`` (:class:`FloatMul`), and the pipeline machinery the
-arithmetic units of this package share (:class:`Step`, :func:`build_stages`, the rounding
-tail :func:`tail_steps`).
+"""Floating-point multiply ``a * b`` (:class:`FloatMul`), built from the steps of
+``_stages.py`` with the rounding tail of ``_round.py`` (:func:`~._round.tail_steps`).
 
 Semantics: IEEE 754 multiplication in any :class:`FloatFormat`, round to nearest even,
 subnormal inputs and results, signed zeros; ``inf * 0`` and every NaN operand give the
@@ -47,8 +46,9 @@ other formats normalise both operands.
 
 Stages: ``latency`` registers go between the steps (the last one after the last step, so the
 result comes from a register) where they minimise the longest estimated register-to-register
-delay (:func:`register_counts`); the default latency is the smallest whose every stage fits
-:data:`BUDGET_NS` (120 MHz on ECP5; the step delays are estimates calibrated with nextpnr).
+delay (``_stages.register_counts``); the default latency is the smallest whose every stage
+fits ``_stages.BUDGET_NS`` (120 MHz on ECP5; the step delays are estimates calibrated with
+nextpnr).
 Default latencies: float16 5, bfloat16 5, float32 7, float64 8 (``ftz``: 4, 4, 5, 6): one
 register per step, so the DSP blocks take their operands from a register and give their
 products to one, and the step after them has room for the routing from the DSP column
@@ -57,173 +57,32 @@ products to one, and the step after them has room for the routing from the DSP c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from functools import partial
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value
-from amaranth.lib import wiring
-from amaranth.lib.wiring import In, Out
+from amaranth.hdl import Cat, Const, Mux, Value
 
 from ._format import FloatFormat
 from ._round import (
     Unpacked,
+    exp_width,
+    field,
     leading_zeros,
-    round_pack_biased,
+    resize,
     shift_left,
     shift_right_sticky,
     unpack,
 )
+from ._stages import LUT_NS, State, Step, _Unit, carry_ns, levels, lzc_ns
 
-__all__ = [
-    "BUDGET_NS",
-    "FloatMul",
-    "Step",
-    "build_stages",
-    "default_latency",
-    "register_counts",
-    "tail_steps",
-]
+__all__ = ["FloatMul"]
 
-#: Estimated logic delay (ns) one pipeline stage may hold: a 120 MHz period (8.33 ns) on ECP5
-#: less about 2 ns of clock-to-output, setup and routing into the stage (nextpnr, 85F -6).
-BUDGET_NS = 6.0
-LUT_NS = 0.9  # one LUT level and its routing
 DSP_NS = 6.0  # through a MULT18X18D without its registers, with its routing
 #: Routing from a MULT18X18D's outputs to the logic of the next stage: charged to that stage,
 #: it keeps the registers after the DSP blocks free to sit next to them (with a long stage
 #: after them nextpnr places them by that stage's logic, and the block's path fails).
 DSP_OUT_NS = 2.0
 DSP_WIDTH = 18  # operand bits of one DSP block
-
-State = dict[str, Value]
-
-
-def carry_ns(width: int) -> float:
-    """Estimated delay of a ``width``-bit add or compare on a carry chain."""
-    return 1.3 + 0.04 * width
-
-
-def levels(n: int) -> int:
-    """``ceil(log2(n))``: the depth of a balanced tree over ``n`` leaves."""
-    return max(n - 1, 0).bit_length()
-
-
-@dataclass(frozen=True)
-class Step:
-    """A combinational piece of a unit's datapath: ``run`` maps the values live before it to
-    the values live after it (``valid`` is carried by :func:`build_stages`)."""
-
-    name: str
-    delay: float
-    run: Callable[[State], State]
-
-
-def register_counts(delays: Sequence[float], latency: int, budget: float = BUDGET_NS) -> list[int]:
-    """How many registers follow each step: ``latency`` in all, the last step always followed
-    by one. The registers split the steps into stages whose largest delay is as small as it
-    can be; among such splits, the one with the least total delay beyond ``budget``."""
-    n = len(delays)
-    if latency <= 0:
-        return [0] * n
-    if latency >= n:
-        return [1] * (n - 1) + [latency - n + 1]
-    prefix = [0.0]
-    for d in delays:
-        prefix.append(prefix[-1] + d)
-    limit, _ = _partition(prefix, latency, lambda d: d, max)
-
-    def excess(d: float) -> float:
-        return max(0.0, d - budget) if d <= limit + 1e-9 else float("inf")
-
-    _, cuts = _partition(prefix, latency, excess, lambda a, b: a + b)
-    counts = [0] * n
-    for j in cuts:
-        counts[j - 1] = 1
-    return counts
-
-
-def _partition(
-    prefix: list[float],
-    groups: int,
-    cost: Callable[[float], float],
-    combine: Callable[[float, float], float],
-) -> tuple[float, tuple[int, ...]]:
-    """The split of the steps (``prefix``: running sums of their delays) into ``groups``
-    runs that minimises ``combine`` over the runs' ``cost`` (of their delay): (the minimum,
-    the end positions of the runs)."""
-    n = len(prefix) - 1
-    best: dict[int, tuple[float, tuple[int, ...]]] = {0: (0.0, ())}
-    for k in range(1, groups + 1):
-        best = {
-            j: min(
-                (combine(value, cost(prefix[j] - prefix[i])), cuts + (j,))
-                for i, (value, cuts) in best.items()
-                if i < j
-            )
-            for j in range(k, n - groups + k + 1)
-        }
-    return best[n]
-
-
-def default_latency(delays: Sequence[float], budget: float = BUDGET_NS) -> int:
-    """The fewest stages whose delays each fit ``budget`` (a longer step is a stage alone)."""
-    stages, current = 0, None
-    for d in delays:
-        if current is None or current + d > budget:
-            stages, current = stages + 1, d
-        else:
-            current += d
-    return stages
-
-
-def build_stages(
-    m: Module, steps: Sequence[Step], state: State, valid: Value, latency: int
-) -> tuple[State, Value]:
-    """Run ``steps`` on ``state`` with ``latency`` registers placed by :func:`register_counts`;
-    ``valid`` goes through the same registers. Returns the final state and valid."""
-    counts = register_counts([s.delay for s in steps], latency)
-    for step, count in zip(steps, counts):
-        # one submodule per step, its outputs named wires or registers: the simulator then
-        # evaluates each step once per change of its inputs, and shared subexpressions once
-        sub = m.submodules[step.name] = Module()
-        state = step.run(state)
-        if count == 0:
-            state = {key: _signal(sub.d.comb, v, f"{key}_{step.name}") for key, v in state.items()}
-        for k in range(count):
-            suffix = f"{step.name}{k}" if count > 1 else step.name
-            state = {key: _signal(sub.d.sync, v, f"{key}_{suffix}") for key, v in state.items()}
-            valid = _signal(sub.d.sync, valid, f"valid_{suffix}")
-    return state, valid
-
-
-def _signal(domain, v: Value, name: str) -> Signal:
-    sig = Signal(Value.cast(v).shape(), name=name)
-    domain += sig.eq(v)
-    return sig
-
-
-class _Unit(wiring.Component):
-    """A unit of ``steps``: ports ``a`` (and ``b``), ``valid_in``, ``result``, ``valid_out``;
-    ``latency`` (``None``: :attr:`default`) registers."""
-
-    def __init__(self, steps: list[Step], width: int, operands: str, latency: int | None):
-        self.steps = steps
-        self.default = default_latency([s.delay for s in steps])
-        self.latency = self.default if latency is None else latency
-        if self.latency < 0:
-            self._MustUse__silence = True  # never built: no "unused elaboratable" warning
-            raise ValueError(f"{type(self).__name__}: latency {self.latency} < 0")
-        ports = {name: In(width) for name in operands}
-        super().__init__({**ports, "valid_in": In(1), "result": Out(width), "valid_out": Out(1)})
-        self.operands = operands
-
-    def elaborate(self, platform: object) -> Module:
-        m = Module()
-        state = {name: getattr(self, name) for name in self.operands}
-        out, valid = build_stages(m, self.steps, state, self.valid_in, self.latency)
-        m.d.comb += [self.result.eq(out["result"]), self.valid_out.eq(valid)]
-        return m
 
 
 class FloatMul(_Unit):
@@ -553,42 +412,6 @@ def _chain(spans: list[tuple[int, int]], group: tuple[int, ...]) -> int:
     return max(spans[k][1] for k in group) - max(spans[k][0] for k in group)
 
 
-def significand(fmt: FloatFormat, v: Value) -> Value:
-    """The significand of encoding ``v`` with its hidden bit, as it is: what the units read with
-    ``ftz``, where a subnormal operand makes the result special (zero, infinite or NaN) and its
-    significand does not matter, so it needs no gate (``_round.unpack`` gates it to 0)."""
-    return Cat(fmt.fraction(v), fmt.exponent(v) != 0)
-
-
-def field(fmt: FloatFormat, v: Value) -> Value:
-    """The biased exponent field of encoding ``v``, 1 for zeros and subnormals (unsigned)."""
-    e = fmt.exponent(v)
-    return Cat(e[0] | (e == 0), e[1:])
-
-
-def exp_width(fmt: FloatFormat) -> int:
-    """Bits of a signed (biased or unbiased) exponent that holds the sum or difference of two
-    normalised operand exponents (down to ``1 - bias - man_bits``) with room to spare."""
-    return (2 * (fmt.exp_max + fmt.man_bits + 2)).bit_length() + 1
-
-
-def lzc_ns(width: int) -> float:
-    """Estimated delay of ``_round.leading_zeros`` over ``width`` bits."""
-    return 0.7 * levels(width) + LUT_NS
-
-
-def resize(v: Value, width: int) -> Value:
-    """``v`` as a signed value of ``width`` bits, extended by its own signedness or cut (the
-    caller knows it fits)."""
-    v = Value.cast(v)
-    if not v.shape().signed:
-        v = Cat(v, Const(0, 1))
-    v = v.as_signed()
-    if len(v) >= width:
-        return v[:width].as_signed()
-    return Cat(v, v[-1].replicate(width - len(v))).as_signed()
-
-
 def add_weighted(wa: int, a: Value, wb: int, b: Value) -> Value:
     """``a * 2**wa + b * 2**wb`` as a value of weight ``min(wa, wb)``; the low bits of the lower
     term pass by the adder."""
@@ -598,73 +421,3 @@ def add_weighted(wa: int, a: Value, wb: int, b: Value) -> Value:
     if low >= len(a):
         return Cat(a, Const(0, low - len(a)), b)
     return Cat(a[:low], a[low:] + b)
-
-
-def exponent_tail(
-    fmt: FloatFormat, s: State, biased: Value, width: int, ftz: bool, shift: bool = True
-) -> State:
-    """The exponent half of ``_round.round_pack`` for a ``width``-bit significand whose top bit
-    weighs ``2**(biased - bias)``, and the special results folded into the rounding's inputs,
-    computed early, beside slower logic. From the flags of ``s`` (``sign``, ``nan``, ``inf``,
-    ``zero``): ``amount``, the right shift into subnormal position (``width``, everything, for
-    a zero result; absent with ``shift=False``); ``biased`` as ``round_pack_biased`` takes it
-    (at least 1; an overflowing exponent for NaN and infinite results, ``big``); ``zero``, a
-    zero result (also one that ``ftz`` flushes whatever the rounding: below half the smallest
-    normal); ``sign`` (0 for a NaN). The caller drops ``inf``; :func:`tail_steps` does the
-    rest."""
-    small = biased < 1
-    big = s["nan"] | s["inf"]
-    zero = (s["zero"] | (biased < 0 if ftz else 0)) & ~big
-    out = {
-        "biased": Mux(big, fmt.exp_max + 1, Mux(small | zero, 1, biased))[: exp_width(fmt)],
-        "zero": zero,
-        "big": big,
-        "sign": s["sign"] & ~s["nan"],
-    }
-    if shift and ftz:
-        out["amount"] = small
-    elif shift:
-        amount = Mux(small, Mux(biased < 1 - width, width, 1 - biased), 0)
-        out["amount"] = Mux(zero, width, amount)[: width.bit_length()]
-    return out
-
-
-def tail_steps(
-    fmt: FloatFormat,
-    ftz: bool,
-    width: int,
-    *,
-    shift: bool = True,
-    before: Callable[[State], State] | None = None,
-    before_ns: float = 0.0,
-) -> list[Step]:
-    """The rounding tail of a unit, ``_round.round_pack`` in two steps. ``denorm`` runs
-    ``before`` (the unit's last computation, e.g. a sticky bit beside the shift) and shifts the
-    significand into subnormal position (``shift=False``: the caller's results are never
-    subnormal); ``round`` rounds and packs (``_round.round_pack_biased``) and sets the quiet
-    bit of a NaN. The state holds ``sig`` (``width`` bits, top bit set or ``biased == 1``),
-    ``sticky``, ``nan`` and :func:`exponent_tail`'s values; it becomes ``result``."""
-
-    def denorm(s: State) -> State:
-        s = dict(before(s) if before else s)
-        zero, big = s.pop("zero"), s.pop("big")
-        if not shift or ftz:  # a one-bit shift at most: the gate shares its LUT
-            s["sig"] = Mux(zero, 0, s["sig"])
-        if shift:
-            s["sig"], lost = shift_right_sticky(s["sig"], s.pop("amount"))
-            s["sticky"] = s["sticky"] | lost
-        # a NaN or infinity (whatever the significand, e.g. 0 * NaN) overflows
-        s["sig"] = s["sig"] | Cat(Const(0, width - 1), big)
-        s["sticky"] = s["sticky"] & ~zero
-        return s
-
-    def pack(s: State) -> State:
-        rounded = round_pack_biased(fmt, s["sign"], s["biased"], s["sig"], s["sticky"], ftz=ftz)
-        return {"result": rounded | Cat(Const(0, fmt.man_bits - 1), s["nan"])}
-
-    shift_ns = LUT_NS * (1 if ftz else width.bit_length()) if shift else 0.0
-    pack_ns = 2 * LUT_NS + carry_ns(fmt.man_bits + 2) + carry_ns(fmt.width)
-    return [
-        Step("denorm", max(before_ns, shift_ns) + LUT_NS, denorm),
-        Step("round", pack_ns, pack),
-    ]

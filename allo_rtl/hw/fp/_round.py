@@ -1,4 +1,5 @@
-"""Shared combinational helpers of the floating-point units: unpack, normalize, round, pack.
+"""Shared combinational helpers of the floating-point units: unpack, normalize, round, pack;
+and the rounding tail of the pipelined units (:func:`exponent_tail`, :func:`tail_steps`).
 
 Every function here builds combinational logic only; the units place their pipeline registers
 around the calls. Most return a plain Amaranth expression; the shifters optionally take the
@@ -19,26 +20,34 @@ case under round to nearest).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value
 
 from ._format import FloatFormat
+from ._stages import LUT_NS, State, Step, carry_ns
 
 __all__ = [
     "Denormalized",
     "Unpacked",
     "add_sub",
     "denormalize",
+    "exp_width",
+    "exponent_tail",
+    "field",
     "leading_zeros",
     "normalize",
     "pack_rounded",
+    "resize",
     "round_pack",
     "round_pack_biased",
     "round_significand",
     "shift_amount",
     "shift_left",
     "shift_right_sticky",
+    "significand",
+    "tail_steps",
     "unpack",
     "wire",
 ]
@@ -301,3 +310,104 @@ def round_pack(
     d = denormalize(fmt, exp, sig, sticky, ftz=ftz)
     packed = round_pack_biased(fmt, sign, d.biased_exp, d.sig, d.sticky, ftz=ftz)
     return Mux(d.nonzero, packed, Cat(Const(0, fmt.width - 1), sign))
+
+
+def significand(fmt: FloatFormat, v: Value) -> Value:
+    """The significand of encoding ``v`` with its hidden bit, as it is: what the units read with
+    ``ftz``, where a subnormal operand makes the result special (zero, infinite or NaN) and its
+    significand does not matter, so it needs no gate (``_round.unpack`` gates it to 0)."""
+    return Cat(fmt.fraction(v), fmt.exponent(v) != 0)
+
+
+def field(fmt: FloatFormat, v: Value) -> Value:
+    """The biased exponent field of encoding ``v``, 1 for zeros and subnormals (unsigned)."""
+    e = fmt.exponent(v)
+    return Cat(e[0] | (e == 0), e[1:])
+
+
+def exp_width(fmt: FloatFormat) -> int:
+    """Bits of a signed (biased or unbiased) exponent that holds the sum or difference of two
+    normalised operand exponents (down to ``1 - bias - man_bits``) with room to spare."""
+    return (2 * (fmt.exp_max + fmt.man_bits + 2)).bit_length() + 1
+
+
+def resize(v: Value, width: int) -> Value:
+    """``v`` as a signed value of ``width`` bits, extended by its own signedness or cut (the
+    caller knows it fits)."""
+    v = Value.cast(v)
+    if not v.shape().signed:
+        v = Cat(v, Const(0, 1))
+    v = v.as_signed()
+    if len(v) >= width:
+        return v[:width].as_signed()
+    return Cat(v, v[-1].replicate(width - len(v))).as_signed()
+
+
+def exponent_tail(
+    fmt: FloatFormat, s: State, biased: Value, width: int, ftz: bool, shift: bool = True
+) -> State:
+    """The exponent half of ``_round.round_pack`` for a ``width``-bit significand whose top bit
+    weighs ``2**(biased - bias)``, and the special results folded into the rounding's inputs,
+    computed early, beside slower logic. From the flags of ``s`` (``sign``, ``nan``, ``inf``,
+    ``zero``): ``amount``, the right shift into subnormal position (``width``, everything, for
+    a zero result; absent with ``shift=False``); ``biased`` as ``round_pack_biased`` takes it
+    (at least 1; an overflowing exponent for NaN and infinite results, ``big``); ``zero``, a
+    zero result (also one that ``ftz`` flushes whatever the rounding: below half the smallest
+    normal); ``sign`` (0 for a NaN). The caller drops ``inf``; :func:`tail_steps` does the
+    rest."""
+    small = biased < 1
+    big = s["nan"] | s["inf"]
+    zero = (s["zero"] | (biased < 0 if ftz else 0)) & ~big
+    out = {
+        "biased": Mux(big, fmt.exp_max + 1, Mux(small | zero, 1, biased))[: exp_width(fmt)],
+        "zero": zero,
+        "big": big,
+        "sign": s["sign"] & ~s["nan"],
+    }
+    if shift and ftz:
+        out["amount"] = small
+    elif shift:
+        amount = Mux(small, Mux(biased < 1 - width, width, 1 - biased), 0)
+        out["amount"] = Mux(zero, width, amount)[: width.bit_length()]
+    return out
+
+
+def tail_steps(
+    fmt: FloatFormat,
+    ftz: bool,
+    width: int,
+    *,
+    shift: bool = True,
+    before: Callable[[State], State] | None = None,
+    before_ns: float = 0.0,
+) -> list[Step]:
+    """The rounding tail of a unit, ``_round.round_pack`` in two steps. ``denorm`` runs
+    ``before`` (the unit's last computation, e.g. a sticky bit beside the shift) and shifts the
+    significand into subnormal position (``shift=False``: the caller's results are never
+    subnormal); ``round`` rounds and packs (``_round.round_pack_biased``) and sets the quiet
+    bit of a NaN. The state holds ``sig`` (``width`` bits, top bit set or ``biased == 1``),
+    ``sticky``, ``nan`` and :func:`exponent_tail`'s values; it becomes ``result``."""
+
+    def denorm(s: State) -> State:
+        s = dict(before(s) if before else s)
+        zero, big = s.pop("zero"), s.pop("big")
+        if not shift or ftz:  # a one-bit shift at most: the gate shares its LUT
+            s["sig"] = Mux(zero, 0, s["sig"])
+        if shift:
+            s["sig"], lost = shift_right_sticky(s["sig"], s.pop("amount"))
+            s["sticky"] = s["sticky"] | lost
+        # a NaN or infinity (whatever the significand, e.g. 0 * NaN) overflows
+        s["sig"] = s["sig"] | Cat(Const(0, width - 1), big)
+        s["sticky"] = s["sticky"] & ~zero
+        return s
+
+    def pack(s: State) -> State:
+        rounded = round_pack_biased(fmt, s["sign"], s["biased"], s["sig"], s["sticky"], ftz=ftz)
+        return {"result": rounded | Cat(Const(0, fmt.man_bits - 1), s["nan"])}
+
+    shift_ns = LUT_NS * (1 if ftz else width.bit_length()) if shift else 0.0
+    pack_ns = 2 * LUT_NS + carry_ns(fmt.man_bits + 2) + carry_ns(fmt.width)
+    return [
+        Step("denorm", max(before_ns, shift_ns) + LUT_NS, denorm),
+        Step("round", pack_ns, pack),
+    ]

@@ -20,11 +20,11 @@ Both cases are one adder (the ``q`` bits conditionally inverted); the ``k``-th s
 ``k + 3`` bits wide, so the whole root costs about half a divider of the same format. The
 true remainder (``r``, or ``r + 2 q + 1`` when ``r < 0``) is nonzero exactly when bits below
 the guard bit are: the sticky bit of round to nearest even. The rounding tail is
-``_mul.tail_steps``; for the IEEE formats (every format whose halved smallest exponent is still
+``_round.tail_steps``; for the IEEE formats (every format whose halved smallest exponent is still
 normal) results are never subnormal and it has no subnormal shifter.
 
 Stages: unpack (with the leading zero count) | shift | first | ``q1 ... qp`` | sticky | round,
-registered as ``_mul.build_stages`` places them; the default latency fits each stage in a
+registered as ``_stages.build_stages`` places them; the default latency fits each stage in a
 120 MHz ECP5 cycle (the narrow first steps two to a stage, the rest one): float16 12,
 bfloat16 9, float32 25, float64 54. Latency 0 is one combinational unit; throughput is one
 root per cycle at any latency.
@@ -35,22 +35,18 @@ from __future__ import annotations
 from amaranth.hdl import Cat, Const, Mux
 
 from ._format import FloatFormat
-from ._mul import (
-    LUT_NS,
-    State,
-    Step,
-    _Unit,
-    carry_ns,
+from ._round import (
     exp_width,
     exponent_tail,
     field,
-    levels,
-    lzc_ns,
+    leading_zeros,
     resize,
+    shift_left,
     significand,
     tail_steps,
+    unpack,
 )
-from ._round import leading_zeros, shift_left, unpack
+from ._stages import LUT_NS, State, Step, _Unit, carry_ns, levels, lzc_ns
 
 __all__ = ["FloatSqrt"]
 
