@@ -53,11 +53,9 @@ from ._round import (
     tail_steps,
     unpack,
 )
-from ._stages import LUT_NS, State, Step, _Unit, carry_ns, levels, lzc_ns
+from ._stages import FANOUT_NS, LUT_NS, State, Step, _Unit, carry_ns, levels, lzc_ns
 
 __all__ = ["FloatDiv"]
-
-FANOUT_NS = 2.2  # a recurrence step's decision routed to every bit of the next carry chain
 
 
 class FloatDiv(_Unit):

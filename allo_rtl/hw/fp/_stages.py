@@ -19,6 +19,7 @@ from amaranth.lib.wiring import In, Out
 
 __all__ = [
     "BUDGET_NS",
+    "FANOUT_NS",
     "LUT_NS",
     "State",
     "Step",
@@ -34,6 +35,7 @@ __all__ = [
 #: less about 2 ns of clock-to-output, setup and routing into the stage (nextpnr, 85F -6).
 BUDGET_NS = 6.0
 LUT_NS = 0.9  # one LUT level and its routing
+FANOUT_NS = 2.2  # a recurrence step's decision routed to every bit of the next carry chain
 
 State = dict[str, Value]
 
