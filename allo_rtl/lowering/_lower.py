@@ -530,6 +530,13 @@ def _memories(fn: Function) -> tuple[dict[Sym, Memory], list, list]:
     return memories, params, results
 
 
+def _block_ram(m: Memory) -> bool:
+    """A local memory that becomes block RAM (two read-write ports on the ECP5). Banks of up
+    to 16 words stay single-ported (one read, one write): yosys maps those to distributed RAM
+    (TRELLIS_DPR16X4, one write port), where a second write port would force flip-flops."""
+    return m.port is None and not m.registers and m.type.size // m.banks > 16
+
+
 def _lower_function(fn: Function, module: Module, cache: dict[str, Any]) -> Fsmd:
     """``cache`` holds the lowered kernels by name and the target model (key ``None``)."""
     name = fn.sym.name
@@ -543,9 +550,7 @@ def _lower_one(fn: Function, module: Module, cache: dict[str, Fsmd]) -> Fsmd:
     _check_floats(fn)
     memories, array_params, array_results = _memories(fn)
     if cache[None].dual_port_bram:  # local block RAMs get two read-write ports
-        memories = {
-            sym: replace(m, dual=m.port is None and not m.registers) for sym, m in memories.items()
-        }
+        memories = {sym: replace(m, dual=_block_ram(m)) for sym, m in memories.items()}
     low = _Lowering(fn, module, cache)
     low.memories = memories
     low.model = cache[None]
