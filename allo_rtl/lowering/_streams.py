@@ -32,7 +32,7 @@ from ..ir._nodes import (
     Var,
     walk,
 )  # fmt: skip
-from ..ir._rewrite import map_operands
+from ..ir._rewrite import substitute
 from ..ir.types import StreamType, index
 from ._fsmd import (
     CallStart,
@@ -132,7 +132,7 @@ class StreamLowering:
             counter = Sym(f"{instance}_iter")
             self.registers[counter] = index  # type: ignore[attr-defined]
             now = _iteration(s, values, Var(counter, index, s.loc))  # type: ignore[arg-type]
-            pairs = tuple((port, _substitute(v, s.var, now)) for port, v in scalars)
+            pairs = tuple((port, substitute(v, {s.var: now})) for port, v in scalars)
             doubled = [(port, b) for port, b in task.arrays if b in pong]
             out.append(replace(
                 task,
@@ -190,13 +190,6 @@ def _iteration(s: For, values: range, counter: Var) -> Expr:
     """The loop variable's value in iteration ``counter``: ``lo + counter * step``."""
     step = Binary("mul", counter, Const(values.step, index, s.loc), index, s.loc)
     return Binary("add", Const(values.start, index, s.loc), step, index, s.loc)
-
-
-def _substitute(e: Expr, sym: Sym, value: Expr) -> Expr:
-    """``e`` with every read of variable ``sym`` replaced by ``value``."""
-    if isinstance(e, Var) and e.sym == sym:
-        return value
-    return map_operands(e, lambda child: _substitute(child, sym, value))
 
 
 def stream_ports(fn: Function, ports: tuple[str, ...]) -> tuple[StreamPort, ...]:
