@@ -182,12 +182,9 @@ def _flush(fmt: FloatFormat, x: np.ndarray) -> np.ndarray:
     return np.where(tiny, np.copysign(0.0, x), x)
 
 
-@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.name)
-@pytest.mark.parametrize("ftz", [False, True], ids=["", "ftz"])
-def test_compare(fmt: FloatFormat, ftz: bool) -> None:
-    a, b = operand_pairs(fmt, seed=fmt.width + ftz)
-    outs = ("lt", "le", "gt", "ge", "eq", "ne", "unordered")
-    (got,) = simulate([partial(FloatCompare, fmt, ftz=ftz)], {"a": a, "b": b}, outs, lanes=4)
+def check_compare(fmt: FloatFormat, a: list, b: list, got: dict, ftz: bool) -> None:
+    """FloatCompare's outputs ``got`` for operands ``a``, ``b`` equal NumPy's comparisons
+    (of the flushed values with ``ftz``)."""
     x, y = values(fmt, a), values(fmt, b)
     if ftz:
         x, y = _flush(fmt, x), _flush(fmt, y)
@@ -201,9 +198,18 @@ def test_compare(fmt: FloatFormat, ftz: bool) -> None:
             "ne": x != y,
             "unordered": np.isnan(x) | np.isnan(y),
         }
-    for name in outs:
-        bad = [(hex(a[i]), hex(b[i])) for i in np.nonzero(np.array(got[name]) != want[name])[0]]
-        assert not bad, (name, bad[:10])
+    for name, expected in want.items():
+        bad = [(hex(a[i]), hex(b[i])) for i in np.nonzero(np.array(got[name]) != expected)[0]]
+        assert not bad, (name, ftz, bad[:10])
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.name)
+@pytest.mark.parametrize("ftz", [False, True], ids=["", "ftz"])
+def test_compare(fmt: FloatFormat, ftz: bool) -> None:
+    a, b = operand_pairs(fmt, seed=fmt.width + ftz)
+    outs = ("lt", "le", "gt", "ge", "eq", "ne", "unordered")
+    (got,) = simulate([partial(FloatCompare, fmt, ftz=ftz)], {"a": a, "b": b}, outs, lanes=4)
+    check_compare(fmt, a, b, got, ftz)
 
 
 @pytest.mark.parametrize("fmt", [FLOAT32, FLOAT64], ids=lambda f: f.name)
@@ -340,22 +346,7 @@ def test_compare_minmax_float32_hypothesis(pairs, ftz, latency) -> None:
     outs = ("lt", "le", "gt", "ge", "eq", "ne", "unordered")
     compare = partial(FloatCompare, FLOAT32, latency=latency, ftz=ftz)
     (got,) = simulate([compare], {"a": a, "b": b}, outs)
-    x, y = values(FLOAT32, a), values(FLOAT32, b)
-    if ftz:
-        x, y = _flush(FLOAT32, x), _flush(FLOAT32, y)
-    with np.errstate(invalid="ignore"):
-        want = {
-            "lt": x < y,
-            "le": x <= y,
-            "gt": x > y,
-            "ge": x >= y,
-            "eq": x == y,
-            "ne": x != y,
-            "unordered": np.isnan(x) | np.isnan(y),
-        }
-    for name in outs:
-        bad = [(hex(a[i]), hex(b[i])) for i in np.nonzero(np.array(got[name]) != want[name])[0]]
-        assert not bad, (name, ftz, bad[:10])
+    check_compare(FLOAT32, a, b, got, ftz)
     (got,) = simulate(
         [partial(FloatMinMax, FLOAT32, latency=latency)], {"a": a, "b": b}, ("min", "max")
     )

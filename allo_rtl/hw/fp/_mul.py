@@ -73,7 +73,7 @@ from ._round import (
     shift_right_sticky,
     unpack,
 )
-from ._stages import LUT_NS, State, Step, _Unit, carry_ns, levels, lzc_ns
+from ._stages import LUT_NS, State, Step, _Unit, carry_ns, flags_ns, levels, lzc_ns
 
 __all__ = ["FloatMul"]
 
@@ -113,8 +113,8 @@ class _MulSteps:
         if self.ftz:  # the DSP blocks take the operands as they come, the flags run beside
             steps = [Step("product", DSP_NS, self.product)]
         else:
-            flags_ns = LUT_NS * (levels(fmt.man_bits) // 2 + 2)
-            steps = [Step("unpack", max(flags_ns, lzc_ns(p) + LUT_NS), self.unpack)]
+            unpack_ns = max(flags_ns(fmt.man_bits), lzc_ns(p) + LUT_NS)
+            steps = [Step("unpack", unpack_ns, self.unpack)]
             steps.append(Step("shift", LUT_NS * levels(p), self.shift))
             steps.append(Step("product", DSP_NS, self.product))
         # the step after the product: _exponent_flags there with ftz, the DSP output routing

@@ -46,7 +46,7 @@ from ._round import (
     tail_steps,
     unpack,
 )
-from ._stages import FANOUT_NS, LUT_NS, State, Step, _Unit, carry_ns, levels, lzc_ns
+from ._stages import FANOUT_NS, LUT_NS, State, Step, _Unit, carry_ns, flags_ns, levels, lzc_ns
 
 __all__ = ["FloatSqrt"]
 
@@ -72,8 +72,8 @@ class _SqrtSteps:
 
     def steps(self) -> list[Step]:
         fmt, p = self.fmt, self.p
-        flags_ns = LUT_NS * (levels(fmt.man_bits) // 2 + 2)
-        steps = [Step("unpack", flags_ns + (0 if self.ftz else lzc_ns(p)), self.unpack)]
+        unpack_ns = flags_ns(fmt.man_bits) + (0 if self.ftz else lzc_ns(p))
+        steps = [Step("unpack", unpack_ns, self.unpack)]
         if not self.ftz:
             steps.append(Step("shift", LUT_NS * levels(p), self.shift))
         steps.append(Step("first", carry_ns(fmt.exp_bits) + LUT_NS, self.first))

@@ -26,6 +26,7 @@ __all__ = [
     "build_stages",
     "carry_ns",
     "default_latency",
+    "flags_ns",
     "levels",
     "lzc_ns",
     "register_counts",
@@ -43,6 +44,12 @@ State = dict[str, Value]
 def carry_ns(width: int) -> float:
     """Estimated delay of a ``width``-bit add or compare on a carry chain."""
     return 1.3 + 0.04 * width
+
+
+def flags_ns(man_bits: int) -> float:
+    """Estimated delay of an operand's class flags (zero, infinity, NaN: a fraction of
+    ``man_bits`` bits compared with zero)."""
+    return LUT_NS * (levels(man_bits) // 2 + 2)
 
 
 def levels(n: int) -> int:
