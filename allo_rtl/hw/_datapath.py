@@ -21,6 +21,7 @@ from ..ir import _nodes as ir
 from ..ir._visitor import ExprVisitor
 from ..ir.types import AlloType, ArrayType
 from ._units import float_compare, float_minmax
+from .fp._m_ops import csd
 
 __all__ = ["Datapath", "const_product", "element_address", "shape_of"]
 
@@ -289,7 +290,7 @@ def const_product(v: Value, k: int) -> Value:
     non-zero digit of ``k`` in canonical signed-digit form, added in a balanced tree."""
     if k == 0:
         return Const(0, 1)
-    digits = _csd(abs(k))
+    digits = csd(abs(k))
     sign = -1 if k < 0 else 1
     x = exact(v)
     terms = [(x << shift if shift else x, d * sign) for shift, d in digits]
@@ -306,16 +307,3 @@ def const_product(v: Value, k: int) -> Value:
         terms = nxt
     value, s = terms[0]
     return value if s > 0 else -value
-
-
-def _csd(k: int) -> list[tuple[int, int]]:
-    """(shift, +1 or -1) digits of ``k > 0`` in canonical signed-digit form."""
-    out, shift = [], 0
-    while k:
-        if k & 1:
-            d = 2 - (k & 3)
-            out.append((shift, d))
-            k -= d
-        k >>= 1
-        shift += 1
-    return out

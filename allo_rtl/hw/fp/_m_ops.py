@@ -35,7 +35,7 @@ from ...lowering._dsp import dsp_blocks
 from ._format import FLOAT32, FloatFormat
 from ._round import leading_zeros, round_pack, unpack
 
-__all__ = ["HwOps", "MathUnit", "NpOps", "Ops", "Stage", "cut_points", "mul_hi"]
+__all__ = ["HwOps", "MathUnit", "NpOps", "Ops", "Stage", "csd", "cut_points", "mul_hi"]
 
 Ops = Any  # HwOps or NpOps (duck-typed: the stage functions use the same methods)
 Stage = Callable[[Ops, dict], dict]
@@ -45,7 +45,7 @@ _TOP, _LIMB = 18, 17  # a DSP block multiplies 18x18 signed: top limbs 18 signed
 _NARROW = 4  # unsigned limbs this narrow multiply in logic
 
 
-def _csd(k: int) -> list[tuple[int, int]]:
+def csd(k: int) -> list[tuple[int, int]]:
     """``(shift, +-1)`` digits of ``k > 0`` in canonical signed-digit form."""
     out, shift = [], 0
     while k:
@@ -109,7 +109,7 @@ class HwOps:
         x = Value.cast(self.wire(v, "cmul_in"))
         if not x.shape().signed:
             x = Cat(x, Const(0, 1)).as_signed()
-        terms = [(x << s if s else x) if d > 0 else -(x << s) for s, d in _csd(abs(k))]
+        terms = [(x << s if s else x) if d > 0 else -(x << s) for s, d in csd(abs(k))]
         while len(terms) > 1:
             terms = [sum(terms[i : i + 2]) for i in range(0, len(terms), 2)]
         return terms[0] if k > 0 else -terms[0]
