@@ -88,12 +88,29 @@ def blur(A: int32[H, W]) -> int32[H - 2, W - 2]:
 
 def schedule_blur() -> allo.Schedule:
     """Line buffer (reuse along y), window (reuse along x), pipeline x."""
+    s, _ = _blur_buffers()
+    return s
+
+
+def _blur_buffers() -> tuple[allo.Schedule, allo.BufferHandle]:
     s = allo.customize(blur)
     lb = s.reuse_at(s.A, "y")
     wb = s.reuse_at(lb, "x")
     s.partition(lb, allo.Partition.Complete, dim=1)  # one bank per buffered row
     s.partition(wb, allo.Partition.Complete)  # the 3x3 window in registers
     s.pipeline("x")
+    return s, lb
+
+
+def schedule_blur_unrolled(factor: int = 2) -> allo.Schedule:
+    """The blur with x unrolled by ``factor``: ``factor`` outputs per cycle, A, B and the line
+    buffer cyclic by ``factor`` along x (one read of each bank of A per cycle, every element
+    still read once). The unrolled window shifts write each window register once per cycle
+    (the overwritten shifts are dropped), so x stays at II=1."""
+    s, lb = _blur_buffers()
+    for target, dim in ((s.A, 2), (s.B, 2), (lb, 2)):
+        s.partition(target, allo.Partition.Cyclic, dim=dim, factor=factor)
+    s.unroll("x", factor)
     return s
 
 

@@ -18,7 +18,9 @@ during the whole loop is dropped). The rewrite, as in Allo:
   ``y`` replaced by ``(y - M) // s`` and the reads of ``array`` by reads of the buffer.
 
 The buffer is named ``<band>_reuse_<n>`` as in Allo, where ``n`` counts the (non-reduction)
-loops of the band around ``loop``; it is declared, zeroed, before the loop nest. Reusing the
+loops of the band around ``loop``; it is declared before the loop nest as ``scratch``: the
+guard only lets the body run once the buffer holds elements loaded in this run, so the values
+shifted through it before are never used, and the hardware leaves out a zero fill. Reusing the
 buffer again at an inner loop (``WB = s.reuse_at(LB, "x")``) turns it into a window. When the
 inner loop then has the same bounds as the previous shift loop, the two are merged (again as in
 Allo), so each element is loaded into the line buffer and moved into the window in one pass.
@@ -312,7 +314,9 @@ def reuse_at(
         body=(*shift, guarded),
     )
     fn = declare_before(
-        fn, [*path, target], Alloc(buf, ArrayType(t.dtype, plan.shape), None, target.loc)
+        fn,
+        [*path, target],
+        Alloc(buf, ArrayType(t.dtype, plan.shape), None, target.loc, scratch=True),
     )
     fn = _merge(replace_loop(fn, target, new), new)
     return replace_function(module, fn), buf.name

@@ -143,7 +143,7 @@ def executed_loads(stmts, array, scale=1):
 LINE_BUFFER = """\
 def blur(A: int32[10, 10]) -> int32[8, 8]:
     B: int32[8, 8] = 0
-    S_y_x_0_reuse_0: int32[3, 10]
+    S_y_x_0_reuse_0: int32[3, 10]  # scratch
     for y in range(0, 10):  # S_y_x_0.y grid
         for x_shift in range(0, 10):  # S_y_x_0.x_shift range spatial=True
             S_y_x_0_reuse_0[0, x_shift] = S_y_x_0_reuse_0[1, x_shift]
@@ -162,8 +162,8 @@ def blur(A: int32[10, 10]) -> int32[8, 8]:
 WINDOW = """\
 def blur(A: int32[10, 10]) -> int32[8, 8]:
     B: int32[8, 8] = 0
-    S_y_x_0_reuse_0: int32[3, 10]
-    S_y_x_0_reuse_1: int32[3, 3]
+    S_y_x_0_reuse_0: int32[3, 10]  # scratch
+    S_y_x_0_reuse_1: int32[3, 3]  # scratch
     for y in range(0, 10):  # S_y_x_0.y grid
         for x in range(0, 10):  # S_y_x_0.x grid
             S_y_x_0_reuse_0[0, x] = S_y_x_0_reuse_0[1, x]
@@ -209,7 +209,7 @@ def test_offsets_below_zero_and_other_uses_of_the_variable():
     assert str(s) == textwrap.dedent("""\
         def centered(A: int32[12]) -> int32[12]:
             B: int32[12] = 0
-            S_i_0_reuse_0: int32[3]
+            S_i_0_reuse_0: int32[3]  # scratch
             for i in range(0, 12):  # S_i_0.i range
                 S_i_0_reuse_0[0] = S_i_0_reuse_0[1]
                 S_i_0_reuse_0[1] = S_i_0_reuse_0[2]

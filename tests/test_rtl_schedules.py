@@ -106,20 +106,92 @@ def blur(A: int32[M, M]) -> int32[M - 2, M - 2]:
     return B
 
 
-def test_reuse_at_and_partition_then_pipeline():
+def blur_schedule(unroll: int = 1) -> allo.Schedule:
+    """Line buffer and window (registers), x pipelined; x unrolled by ``unroll`` on cyclic
+    partitions of A, B and the line buffer."""
     s = allo.customize(blur)
     lb = s.reuse_at(s.A, "y")
     wb = s.reuse_at(lb, "x")
     s.partition(lb, allo.Partition.Complete, dim=1)
     s.partition(wb, allo.Partition.Complete)
+    if unroll > 1:
+        for target in (s.A, s.B, lb):
+            s.partition(target, allo.Partition.Cyclic, dim=2, factor=unroll)
+        s.unroll("x", unroll)
     s.pipeline("x")
+    return s
+
+
+def ref_blur(A):
+    a = A.astype(np.int64)
+    return a[:-2, :-2] + a[1:-1, 1:-1] * 2 + a[2:, 2:] + a[:-2, 2:] - a[2:, :-2]
+
+
+def test_reuse_at_and_partition_then_pipeline():
+    s = blur_schedule()
     assert set(iis(s)) == {1}
     (A, _) = inputs(5)
     got, cycles = run(s, A)
-    a = A.astype(np.int64)
-    want = a[:-2, :-2] + a[1:-1, 1:-1] * 2 + a[2:, 2:] + a[:-2, 2:] - a[2:, :-2]
-    np.testing.assert_array_equal(got, want)
-    assert cycles <= M * M + 3 * M + 9 + 4  # one input element per cycle, plus buffer fills
+    np.testing.assert_array_equal(got, ref_blur(A))
+    assert cycles <= M * M + 6  # one input element per cycle (the buffers are not filled)
+
+
+def test_reuse_at_with_the_stencil_loop_unrolled_keeps_ii_1():
+    # x unrolled by 2: each copy shifts the window; the first copy's shifts are overwritten by
+    # the second's, so every window register is written once per iteration (one write port)
+    s = blur_schedule(unroll=2)
+    assert iis(s) == [1]
+    (A, _) = inputs(9)
+    got, cycles = run(s, A)
+    np.testing.assert_array_equal(got, ref_blur(A))
+    assert cycles <= M * M // 2 + 8  # two input elements per cycle
+
+
+def shifts(A: int32[M]) -> int32[M]:
+    B: int32[M] = 0
+    w: int32[3] = 0
+    for i in range(M):
+        w[0] = w[1]
+        w[1] = w[2]
+        w[2] = A[i]
+        B[i] = w[0] + w[1] * 2 + w[2] * 3
+    return B
+
+
+def test_overwritten_register_stores_are_dropped_in_an_unrolled_pipeline():
+    s = allo.customize(shifts)
+    s.partition(s.w, allo.Partition.Complete)
+    for target in (s.A, s.B):
+        s.partition(target, allo.Partition.Cyclic, dim=1, factor=4)
+    s.unroll("i", 4)
+    s.pipeline("i")
+    assert iis(s) == [1]  # 4 shifts per iteration, one write of each register
+    (A, _) = inputs(3)
+    got, _ = run(s, A[0])
+    a = np.concatenate([[0, 0], A[0].astype(np.int64)])
+    np.testing.assert_array_equal(got, a[:-2] + a[1:-1] * 2 + a[2:] * 3)
+
+
+def blur_twice(A: int32[M, M], A2: int32[M, M]) -> int32[M - 2, M - 2]:
+    B1 = blur(A)
+    B2 = blur(A2)
+    C: int32[M - 2, M - 2] = 0
+    for y, x in allo.grid(M - 2, M - 2, name="C"):
+        C[y, x] = B1[y, x] * 3 + B2[y, x]
+    return C
+
+
+def test_reuse_buffers_are_not_filled_and_stale_contents_do_not_matter():
+    # the reuse buffers are scratch: no fill loop before the stencil, so the second call of
+    # the one blur instance starts with the first call's rows in its line buffer
+    s = allo.customize(blur_twice)
+    s.compose(blur_schedule())
+    fsmd = lower(s.module)
+    ((_, callee),) = {f.name: (n, f) for n, f in fsmd.callees}.values()
+    assert [p.name for p in callee.pipelines] == ["B.x"]  # no B_reuse_*_init fill loops
+    (A, A2) = inputs(7)
+    got, _ = run(s, A, A2)
+    np.testing.assert_array_equal(got, ref_blur(A) * 3 + ref_blur(A2))
 
 
 def producer_consumer(A: int32[M]) -> int32[M]:

@@ -317,12 +317,16 @@ class Alloc:
 
     ``init`` is ``None`` (zeros), a scalar expression of the element type (fill), an
     :class:`ArrayRef` of the same shape (copy) or a :class:`ConstArray` of raw values.
+    ``scratch`` (with ``init`` ``None``): no result depends on the contents before the first
+    write (a reuse buffer: values read before they were written are shifted out unused), so
+    the hardware leaves out the zero fill; the NumPy target still starts from zeros.
     """
 
     sym: Sym
     type: ArrayType
     init: Expr | ConstArray | None
     loc: Loc
+    scratch: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -164,7 +164,8 @@ class _StmtPrinter(StmtVisitor):
             init = f" = const{list(s.init.data.shape)}"
         else:
             init = f" = {self.expr.visit(s.init)}"
-        self.emit(f"{self.names(s.sym)}: {s.type}{init}")
+        scratch = "  # scratch" if s.scratch else ""
+        self.emit(f"{self.names(s.sym)}: {s.type}{init}{scratch}")
 
     def visit_Assign(self, s: Assign) -> None:
         self.emit(f"{self.names(s.sym)} = {self.expr.visit(s.value)}")

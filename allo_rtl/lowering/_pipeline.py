@@ -274,6 +274,10 @@ class _Builder:
             idx = self.index(s.indices)
             value = self.rewrite(s.value)
             bank = self.bank(s.buf, idx)
+            if guard is not None and self.memories[s.buf].registers:
+                # a register is read for free: its value before the store is known, so later
+                # reads are forwarded (``guard ? value : old``) and do not keep the store alive
+                self.load(Load(s.buf, s.indices, value.type, s.loc))
             op = PipeOp("store", None, s.buf, idx, value, guard, None, self.pin, s.loc, bank)
             self.ops.append(op)
             self.stored(s.buf, idx, value, guard)
@@ -357,6 +361,7 @@ def build_pipeline(
             b.block(after, _pin_guard(levels[depth + 1 :], "last", loop.loc))
     for sym, value in b.env.items():
         b.ops.append(PipeOp("set", sym, None, (), value, None, value.type, None, value.loc))
+    b.ops = _live(_without_dead_stores(b.ops, b))
     inner = nest[-1][0]
     requested = int(dict(inner.attrs).get("pipeline", 1))
     from ._modulo import modulo_schedule
@@ -364,6 +369,56 @@ def build_pipeline(
     banks = {sym: mem.banks for sym, mem in memories.items()}
     dual = frozenset(sym for sym, mem in memories.items() if mem.dual)
     return modulo_schedule(b.ops, levels, requested, inner, banks, dual)
+
+
+def _covers(later: PipeOp, op: PipeOp) -> bool:
+    """Whether store ``later`` writes whenever store ``op`` does (same element assumed)."""
+    if later.pin != op.pin:
+        return False
+    return later.guard is None or (
+        op.guard is not None and shape_key(later.guard) == shape_key(op.guard)
+    )
+
+
+def _without_dead_stores(ops: list[PipeOp], b: _Builder) -> list[PipeOp]:
+    """``ops`` without the stores that a later store of the iteration overwrites with no
+    memory read of the element in between (the reads after a store are forwarded from its
+    value). An unrolled shift register (``w[0] = w[1]; w[1] = w[2]; w[2] = x`` twice) then
+    writes each element once per iteration, so one write port per bank keeps II=1."""
+    dead: set[int] = set()
+    for n, op in enumerate(ops):
+        if op.kind != "store":
+            continue
+        key = shape_key(op.indices)
+        for later in ops[n + 1 :]:
+            if later.buf != op.buf:
+                continue
+            if later.kind == "load" and not b.distinct(op.buf, later.indices, op.indices):
+                break
+            if later.kind == "store" and shape_key(later.indices) == key and _covers(later, op):
+                dead.add(n)
+                break
+    return [op for n, op in enumerate(ops) if n not in dead]
+
+
+def _live(ops: list[PipeOp]) -> list[PipeOp]:
+    """``ops`` without loads and computations whose value no remaining operation uses."""
+    while True:
+        used = {
+            n.sym
+            for op in ops
+            for part in (op.value, op.guard, *op.indices)
+            if part is not None
+            for n in walk(part)
+            if isinstance(n, Var)
+        }
+        keep = [op for op in ops if op.kind not in _PURE or op.sym in used]
+        if len(keep) == len(ops):
+            return ops
+        ops = keep
+
+
+_PURE = frozenset({"load", "mul", "reg", "unit"})
 
 
 def _plain(t: Any) -> bool:

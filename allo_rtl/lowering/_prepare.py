@@ -185,6 +185,9 @@ def _stmts(
 ) -> tuple[Any, ...]:
     out: list[Any] = []
     for n, s in enumerate(stmts):
+        if isinstance(s, Alloc) and s.scratch and s.init is None:
+            out.append(s)  # contents before the first write are never used: no fill
+            continue
         if isinstance(s, Alloc) and not isinstance(s.init, (ConstArray, ArrayRef)):
             if _first_access_writes_all(stmts[n + 1 :], s, module):
                 out.append(replace(s, init=None))  # the next loop nest writes every element
