@@ -197,3 +197,54 @@ def test_ecp5_block_ram_has_two_read_write_ports(family, ii):
     assert p.ii == ii
     T = A.astype(np.int64) + 1
     np.testing.assert_array_equal(got, (T[0::2] * T[1::2]).astype(np.int32))
+
+
+def local_pair_writes(A: int32[2 * N]) -> int32[2 * N]:
+    T: int32[2 * N] = 0
+    for j in range(N):
+        T[2 * j] = A[2 * j] + 1
+        T[2 * j + 1] = A[2 * j + 1] * 3
+    B: int32[2 * N] = 0
+    for i in range(2 * N):
+        B[i] = T[2 * N - 1 - i]
+    return B
+
+
+def pair_writes_schedule():
+    s = allo.customize(local_pair_writes)
+    s.partition(s.A, allo.Partition.Cyclic, dim=1, factor=2)
+    s.pipeline("j")
+    s.pipeline("i")
+    return s
+
+
+@pytest.mark.parametrize(("family", "ii"), [("generic", 2), ("ice40", 2), ("ecp5", 1)])
+def test_ecp5_block_ram_takes_two_writes_per_cycle(family, ii):
+    """T[2j] and T[2j+1] never alias (exact affine test), so on ECP5's two read-write ports
+    both writes issue every cycle; one write port needs II=2."""
+    import amaranth_harness
+
+    A = np.arange(2 * N, dtype=np.int32) * 7 - 100
+    s = pair_writes_schedule()
+    model = target_model(family)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", allo.ScheduleWarning)
+        (p,) = [p for p in lower(s.module, model).pipelines if p.name == "S_j_0.j"]
+        got, _ = amaranth_harness.run(s, A, model=model)
+    assert p.ii == ii
+    T = np.empty(2 * N, np.int64)
+    T[0::2], T[1::2] = A[0::2].astype(np.int64) + 1, A[1::2].astype(np.int64) * 3
+    np.testing.assert_array_equal(got, T[::-1].astype(np.int32))
+
+
+@pytest.mark.slow
+def test_ecp5_two_write_ports_map_to_block_ram(tmp_path):
+    """Both write ports of T in use: yosys builds T from DP16KD (true dual port, with a
+    bypass for a read of the other port's write), not from flip-flops (32 x 32 bits)."""
+    from test_dsp_budget import synth_cells
+
+    s = pair_writes_schedule()
+    text = s.build(target="verilog", family="ecp5").kernel_verilog
+    cells = synth_cells(tmp_path, {"local_pair_writes": text}, "ecp5")["local_pair_writes"]
+    assert cells.get("DP16KD", 0) >= 1
+    assert cells.get("TRELLIS_FF", 0) < 1024

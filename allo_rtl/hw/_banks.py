@@ -74,9 +74,16 @@ class ArrayPorts:
                 init=data if init is not None else [],
             )
             m.submodules[f"mem_{self.name}{suffix}"] = store
-            self.banks.append((store.read_port(), store.write_port()))
-            if dual:
-                self.second.append((store.read_port(), store.write_port()))
+            if not dual:
+                self.banks.append((store.read_port(), store.write_port()))
+                continue
+            # two read-write ports; each read sees the other port's write of the same cycle,
+            # which yosys can build around a true dual-port block (DP16KD) with a bypass (read
+            # old data across ports it cannot: it fell back to flip-flops). The scheduler
+            # never puts a read and a write of one element on the two ports in one cycle.
+            writes = (store.write_port(), store.write_port())
+            self.banks.append((store.read_port(transparent_for=(writes[1],)), writes[0]))
+            self.second.append((store.read_port(transparent_for=(writes[0],)), writes[1]))
 
     def external(self, groups: list[Any]) -> None:
         self.banks = [(_Read(g, self.type), _Write(g)) for g in groups]

@@ -17,11 +17,13 @@ from .._errors import InternalError
 from ..ir._fold import affine_var
 from ..ir._nodes import Binary, Const, Expr, For, Sym, Var, walk
 from ..ir._rewrite import shape_key
+from ._alias import UNDECIDED, min_distance
 from ._fsmd import Level, Pipeline, PipeOp
 
 __all__ = ["modulo_schedule", "reschedule"]
 
 _MAX_II = 256
+_ALIAS_LIMIT = 256
 
 
 def _syms(exprs: Any) -> set[Sym]:
@@ -121,6 +123,7 @@ class _Schedule:
         self.sets = {op.sym: n for n, op in enumerate(ops) if op.kind == "set"}
         self.times = [0] * len(ops)
         self.bounds: dict[int, int] = {}  # lower bounds found by resolving recurrences
+        self.exact: dict[tuple[int, int], int | None] = {}  # exact distances of op pairs
 
     def avail(self, sym: Sym) -> int:
         n = self.temps.get(sym)
@@ -135,8 +138,8 @@ class _Schedule:
                 continue
             if other.kind == "store":
                 t = max(t, self.times[m] + 1)
-            elif op.kind == "store":
-                t = max(t, self.times[m])
+            elif op.kind == "store":  # a dual-port read would see a write of its cycle
+                t = max(t, self.times[m] + (op.buf in self.dual))
         return t
 
     def place(self) -> None:
@@ -229,10 +232,28 @@ class _Schedule:
                 ))  # fmt: skip
         return out
 
+    def distance(self, a: int, b: int) -> int | None:
+        """``_distance`` of ops ``a`` and ``b``, raised to the exact affine distance where
+        that applies (``_alias.py``, searched up to ``_ALIAS_LIMIT``; a dependence further
+        apart cannot constrain an iteration shorter than that)."""
+        x, y = self.ops[a], self.ops[b]
+        d = _distance(x, y, self.levels)
+        if d is None or max(self.times) >= _ALIAS_LIMIT:
+            return d
+        key = (a, b)
+        if key not in self.exact:
+            variant = {op.sym for op in self.ops if op.sym is not None}
+            self.exact[key] = min_distance(x.indices, y.indices, self.levels, variant, _ALIAS_LIMIT)
+        exact = self.exact[key]
+        if exact == UNDECIDED:
+            return d
+        return None if exact is None else max(d, exact)
+
     def memory_order(self) -> list[tuple[str, int, int]]:
         """Accesses of one element in different iterations keep program order: with ``x`` in
         iteration n and ``y`` in iteration n + d, ``y`` must come after a store ``x`` (read
-        after write, write after write) and not before a load ``x`` (write after read)."""
+        after write, write after write) and not before a load ``x`` (write after read; on a
+        dual-port memory not in its cycle either: a read sees the other port's write)."""
         out = []
         for a, x in enumerate(self.ops):
             for b, y in enumerate(self.ops):
@@ -240,8 +261,8 @@ class _Schedule:
                     continue
                 if x.kind not in ("load", "store") or y.kind not in ("load", "store"):
                     continue
-                d = _distance(x, y, self.levels)
-                delta = 1 if x.kind == "store" else 0
+                d = self.distance(a, b)
+                delta = 1 if x.kind == "store" or x.buf in self.dual else 0
                 if d is None or self.times[b] + d * self.ii >= self.times[a] + delta:
                     continue
                 line = x.loc.line if x.loc else "?"
