@@ -19,7 +19,7 @@ from ..ir._nodes import Expr, Layout
 from ..ir.types import ArrayType
 from ._datapath import Datapath, const_product, shape_of
 
-__all__ = ["ArrayPorts", "bank_names", "flat_indices", "split_values"]
+__all__ = ["ArrayPorts", "bank_names", "flat_indices", "flat_split", "split_values"]
 
 
 def bank_names(port: str, layout: Layout | None, t: ArrayType) -> list[str]:
@@ -183,6 +183,26 @@ def split_values(values: list[Value], t: ArrayType, layout: Layout | None) -> tu
         offset = _times(offset, extent) + o if d else o
     abits = max(1, (prod(extents) - 1).bit_length())
     return bank, offset[:abits]
+
+
+def flat_split(flat: Value, t: ArrayType, layout: Layout | None) -> tuple[Value, Value]:
+    """(bank number, address within the bank) of row-major element number ``flat``. When only
+    the last dimension is split cyclically (by a factor dividing it) the bank is ``flat % f``
+    and the address ``flat // f``; when only the first is split in blocks, ``flat // s`` and
+    ``flat % s`` (``s`` elements per block): one division by a constant, none for a power of
+    two, where the general case divides by every dimension (a slow path on the host bus)."""
+    kinds = () if layout is None else layout.kinds
+    split = [d for d, k in enumerate(kinds) if k != "none"]
+    if len(split) == 1 and layout is not None:
+        d, n = split[0], t.shape[split[0]]
+        banks = layout.banks(d, n)
+        abits = max(1, (prod(layout.bank_extent(t.shape)) - 1).bit_length())
+        if d == len(t.shape) - 1 and kinds[d] in ("cyclic", "complete") and n % banks == 0:
+            return flat % banks, (flat // banks)[:abits]
+        if d == 0 and kinds[d] == "block" and n % banks == 0:
+            size = prod(t.shape) // banks
+            return flat // size, (flat % size)[:abits]
+    return split_values(flat_indices(flat, t.shape), t, layout)
 
 
 def _times(v: Value, k: int) -> Value:

@@ -27,7 +27,7 @@ from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
 from .._errors import BuildError
-from ._banks import bank_names, flat_indices, split_values
+from ._banks import bank_names, flat_split
 from ._info import ArrayPortInfo, KernelInfo
 
 __all__ = ["CONTROL", "CYCLES", "STATUS", "Shell", "address_map"]
@@ -262,7 +262,7 @@ class Shell(wiring.Component):
         if len(names) == 1:
             bank, offset = Value.cast(0), local
         else:  # the host sees the array flat, row-major: find the bank of its element
-            bank, offset = split_values(flat_indices(local, a.type.shape), a.type, a.layout)
+            bank, offset = flat_split(local, a.type, a.layout)
         host_bank = Signal(range(max(2, len(names))), name=f"{a.name}_host_bank")
         m.d.sync += host_bank.eq(bank)
         w_offset = self._late(m, offset, f"{a.name}_host_waddr")

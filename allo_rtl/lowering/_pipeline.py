@@ -135,7 +135,9 @@ class _Builder:
         changes: dict[str, Any] = {}
         for f in fields(e):  # type: ignore[arg-type]
             child = getattr(e, f.name)
-            if isinstance(child, EXPR_TYPES) and not isinstance(child, (Const, Var)):
+            if isinstance(child, Var) and self.late(child):
+                changes[f.name] = self.timed("reg", child, None, (), None)
+            elif isinstance(child, EXPR_TYPES) and not isinstance(child, (Const, Var)):
                 # a part that reads the carried value stays in the cycle (registering it would
                 # lengthen the recurrence and raise the II); its other parts are registered
                 if self.carried(child):
@@ -167,6 +169,19 @@ class _Builder:
         if self.carried(e) and not isinstance(e, (Const, Var)):
             return self.cut(e)
         return self.registered(e)
+
+    def write_data(self, value: Expr) -> Expr:
+        """A store's value; read data stored elsewhere (as a reuse buffer does) come from a
+        pipeline register when they are ``late`` for the write multiplexer in front of the
+        memory or register."""
+        if self.model is None or not isinstance(value, Var) or not self.late(value):
+            return value
+        return self.timed("reg", value, None, (), None)
+
+    def late(self, v: Var) -> bool:
+        """Read data that leave no room for even one LUT in their cycle (ECP5 block RAM at
+        100 MHz: 7 ns of a 7 ns budget); they are registered before any logic."""
+        return self.delays.get(v.sym, 0.0) + self.model.lut_ns > self.model.budget_ns
 
     def index(self, indices: tuple[Expr, ...]) -> tuple[Expr, ...]:
         outer, self.in_index = self.in_index, True
@@ -246,7 +261,7 @@ class _Builder:
         self.ops.append(op)
         self.temps[sym] = op
         if kind == "get" and self.model is not None:  # a FIFO's read data, then a hold mux
-            self.delays[sym] = self.model.bram_ns
+            self.delays[sym] = self.model.fifo_ns
         return Var(sym, t, loc)
 
     def stmt(self, s: Stmt, guard: Expr | None) -> None:
@@ -272,7 +287,7 @@ class _Builder:
             self.env[s.sym] = value
         elif isinstance(s, Store):
             idx = self.index(s.indices)
-            value = self.rewrite(s.value)
+            value = self.write_data(self.rewrite(s.value))
             bank = self.bank(s.buf, idx)
             if guard is not None and self.memories[s.buf].registers:
                 # a register is read for free: its value before the store is known, so later

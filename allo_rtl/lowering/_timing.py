@@ -20,10 +20,14 @@ family     LUT (ns)  carry (ns/bit)  BRAM (ns)    DSP operand width     default 
 =========  ========  ==============  ===========  ====================  =============
 generic    0.5       0.03            0.5          18                    100 MHz
 ice40      3.0       0.30            2.5          16 (SB_MAC16)         48 MHz
-ecp5       0.6       0.04            5.0          18 (MULT18X18D)       100 MHz
+ecp5       0.6       0.04            7.0          18 (MULT18X18D)       100 MHz
 =========  ========  ==============  ===========  ====================  =============
 
-The BRAM figures are nextpnr's clock-to-output of an unregistered SB_RAM40_4K / DP16KD port.
+The BRAM figures are nextpnr's clock-to-output of an unregistered SB_RAM40_4K / DP16KD port;
+on ECP5 with the routing out of the block RAM column: 5.6-5.8 ns clock-to-output plus 1.1-2.1
+ns to the first LUT (a pipelined vector add, BRAM -> 32-bit adder -> register, was 77 MHz with
+5.0). A pipeline registers read data before logic when the two would not fit the clock. FIFO
+read data (dataflow streams) keep the earlier figure (``fifo_ns``).
 The iCE40 LUT figure includes its typical routing (nextpnr: 0.6-1.3 ns logic plus 1.8-3.4 ns
 routing per level on the UP5K) and the carry figure is nextpnr's 0.28 ns per bit plus routing
 between carry columns; they were fitted to the critical paths of pipelined GEMM kernels.
@@ -58,8 +62,9 @@ __all__ = ["MUL_TILE", "TargetModel", "cut_points", "is_product", "target_model"
 _FAMILIES = {  # LUT, carry per bit, DSP width, default clock, block RAM clock-to-output
     "generic": (0.5, 0.03, 18, 100.0, 0.5),
     "ice40": (3.0, 0.30, 16, 48.0, 2.5),
-    "ecp5": (0.6, 0.04, 18, 100.0, 5.0),
+    "ecp5": (0.6, 0.04, 18, 100.0, 7.0),
 }
+_FIFO_NS = {"generic": 0.5, "ice40": 2.5, "ecp5": 5.0}  # FIFO read data, then a hold mux
 MUL_TILE = 16  # bits of the pieces a wide multiply is split into (one DSP block each)
 _MARGIN = 0.7  # share of the period the estimated logic may use (routing, setup, clock skew)
 
@@ -74,6 +79,7 @@ class TargetModel:
     carry_ns: float
     dsp_width: int
     bram_ns: float = 0.5
+    fifo_ns: float = 0.5
 
     @property
     def registered_mul_operands(self) -> bool:
@@ -197,4 +203,4 @@ def target_model(family: str = "generic", clock_mhz: float | None = None) -> Tar
     clock = default if clock_mhz is None else float(clock_mhz)
     if not clock > 0:
         raise BuildError(f"clock_mhz must be a positive number of MHz, not {clock_mhz!r}")
-    return TargetModel(family, clock, lut, carry, dsp, bram)
+    return TargetModel(family, clock, lut, carry, dsp, bram, _FIFO_NS[family])
