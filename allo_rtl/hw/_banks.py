@@ -101,11 +101,18 @@ class ArrayPorts:
         return self.second if port else self.banks
 
     def read(
-        self, m: Module, drivers: Any, cond: Any, access: Any, dp: Datapath, port: int = 0
+        self,
+        m: Module,
+        drivers: Any,
+        cond: Any,
+        access: Any,
+        dp: Datapath,
+        port: int = 0,
+        at: tuple[Value, Value] | None = None,
     ) -> None:
         """Present ``access.indices`` (bank ``access.bank``, ``None``: varies) while ``cond``
-        on read port ``port``."""
-        bank, offset = self.split(access.indices, dp)
+        on read port ``port``; ``at``: their (bank, address), computed already."""
+        bank, offset = at if at is not None else self.split(access.indices, dp)
         chosen = range(len(self.banks)) if access.bank is None else (access.bank,)
         for k in chosen:
             read, write = self._port(port)[k]
@@ -116,9 +123,17 @@ class ArrayPorts:
         if access.bank is None and len(self.banks) > 1:
             drivers.sync(self.select(m, port), cond, bank)
 
-    def write(self, drivers: Any, cond: Any, access: Any, dp: Datapath, port: int = 0) -> None:
+    def write(
+        self,
+        drivers: Any,
+        cond: Any,
+        access: Any,
+        dp: Datapath,
+        port: int = 0,
+        at: tuple[Value, Value] | None = None,
+    ) -> None:
         """Write ``access.value`` to ``access.indices`` while ``cond`` (port ``port``)."""
-        bank, offset = self.split(access.indices, dp)
+        bank, offset = at if at is not None else self.split(access.indices, dp)
         data = dp(access.value)
         chosen = range(len(self.banks)) if access.bank is None else (access.bank,)
         for k in chosen:

@@ -15,7 +15,8 @@ from typing import Any
 from amaranth.hdl import Const, EnableInserter, Module, Mux, Signal, Value
 
 from .._errors import InternalError
-from ..ir._nodes import Sym
+from ..ir._nodes import Const as Const_
+from ..ir._nodes import Sym, Var, walk
 from ..lowering import Pipeline, unit_instances
 from ..lowering._float import unit_operands
 from ..lowering._modulo import forwardable
@@ -250,16 +251,56 @@ class PipelineLogic:
         self._datapaths.append(dp)
         return dp
 
+    def _ready(self, e: Any, t: int) -> bool:
+        """Whether every value ``e`` reads exists in stage ``t`` with the value it has in
+        stage ``t + 1`` (counters and other stage-register chains)."""
+        syms = {n.sym for n in walk(e) if isinstance(n, Var)}
+        return all(s in self.chains and min(self.chains[s]) <= t for s in syms)
+
+    def _early(self, m: Module, e: Any, t: int, what: str) -> Value | None:
+        """``e`` computed in stage ``t - 1`` and registered into stage ``t``, when it takes
+        logic and its inputs exist then (``None`` otherwise): the logic leaves the cycle of
+        the memory port or write enable it drives."""
+        if t < 1 or isinstance(e, (Var, Const_)) or not self._ready(e, t - 1):
+            return None
+        prev = self.datapath(m, t - 1)
+        value = prev(e)
+        reg = Signal.like(value, name=f"{self.prefix}{what}{len(self._datapaths)}_s{t}")
+        m.d.sync += reg.eq(value)
+        m.d.comb += prev.assignments
+        return reg
+
+    def _early_address(self, m: Module, op: Any, t: int) -> tuple[Value, Value] | None:
+        """(bank, address) of a load or store in stage ``t``, from stage ``t - 1`` through a
+        register when computing it takes logic (index arithmetic, or a row-major combination
+        with an extent that is not a power of two)."""
+        if op.kind not in ("load", "store") or t < 1 or not op.indices:
+            return None
+        ports = self.ports[op.buf]
+        wiring = all(isinstance(i, (Var, Const_)) for i in op.indices) and all(
+            e & (e - 1) == 0 for e in ports.extent[1:]
+        )
+        if wiring or not all(self._ready(i, t - 1) for i in op.indices):
+            return None
+        prev = self.datapath(m, t - 1)
+        bank, offset = ports.split(op.indices, prev)
+        regs = (Signal.like(bank, name=f"{self.prefix}bank{len(self._datapaths)}_s{t}"),
+                Signal.like(offset, name=f"{self.prefix}addr{len(self._datapaths)}_s{t}"))  # fmt: skip
+        m.d.sync += [regs[0].eq(bank), regs[1].eq(offset)]
+        m.d.comb += prev.assignments
+        return regs
+
     def _op(self, m: Module, n: int, op: Any, t: int, valid: list[Signal]) -> None:
         # every value is built before any `with m.If`: building adds the stage registers of
         # the values it uses, and those must shift unconditionally
         if not hasattr(self, "_datapaths"):
             self._datapaths: list[Datapath] = []
         dp = self.datapath(m, t)
+        at = self._early_address(m, op, t)
         if op.kind == "load":
             ports = self.ports[op.buf]
             port = self.p.ports[n] if self.p.ports else 0
-            ports.read(m, self.drivers, valid[t] & self.advance, op, dp, port)
+            ports.read(m, self.drivers, valid[t] & self.advance, op, dp, port, at)
             if op.latency == 0 and op.bank is None:  # registers, the element known now
                 self.chains[op.sym] = {t: ports.read_now(op, dp, port)}
             else:
@@ -287,9 +328,12 @@ class PipelineLogic:
                 value = reg
             self.chains[op.sym] = {t + op.latency: value}
         elif op.kind == "store":
-            enable = valid[t] if op.guard is None else valid[t] & dp(op.guard)
+            guard = None if op.guard is None else self._early(m, op.guard, t, "guard")
+            if guard is None and op.guard is not None:
+                guard = dp(op.guard)
+            enable = valid[t] if guard is None else valid[t] & guard
             port = self.p.ports[n] if self.p.ports else 0
-            self.ports[op.buf].write(self.drivers, enable & self.advance, op, dp, port)
+            self.ports[op.buf].write(self.drivers, enable & self.advance, op, dp, port, at)
         elif op.kind == "set":
             value = dp(op.value)
             if op.sym in self.forward:

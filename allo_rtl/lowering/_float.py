@@ -170,10 +170,10 @@ def _divide_latency(e: Binary, model: Any) -> int:
     quotient bit) per stage as fit the clock, and a stage each for the sign handling before
     and after. A step is a carry chain of the divisor's width, the remainder multiplexer and
     the routing between chains, about 6 ns on the ECP5 (nextpnr: 17.9 ns for three steps of
-    an int32 divider), modelled as eight LUT delays and the chain."""
+    an int32 divider), modelled as four LUT delays (with their routing) and the chain."""
     shift = max(0, e.type.fracs - e.lhs.type.fracs + e.rhs.type.fracs)
     n, d = e.lhs.type.bits + 1 + shift, e.rhs.type.bits + 1
-    per_bit = 8 * model.lut_ns + model.carry_ns * (d + 2)
+    per_bit = 4 * model.lut_ns + model.carry_ns * (d + 2)
     bits_per_stage = max(1, int(model.budget_ns // per_bit))
     return math.ceil(n / bits_per_stage) + 2
 

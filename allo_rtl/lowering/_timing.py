@@ -20,14 +20,17 @@ family     LUT (ns)  carry (ns/bit)  BRAM (ns)    DSP operand width     default 
 =========  ========  ==============  ===========  ====================  =============
 generic    0.5       0.03            0.5          18                    100 MHz
 ice40      3.0       0.30            2.5          16 (SB_MAC16)         48 MHz
-ecp5       0.6       0.04            7.0          18 (MULT18X18D)       100 MHz
+ecp5       1.2       0.04            7.0          18 (MULT18X18D)       100 MHz
 =========  ========  ==============  ===========  ====================  =============
 
 The BRAM figures are nextpnr's clock-to-output of an unregistered SB_RAM40_4K / DP16KD port;
 on ECP5 with the routing out of the block RAM column: 5.6-5.8 ns clock-to-output plus 1.1-2.1
 ns to the first LUT (a pipelined vector add, BRAM -> 32-bit adder -> register, was 77 MHz with
 5.0). A pipeline registers read data before logic when the two would not fit the clock. FIFO
-read data (dataflow streams) keep the earlier figure (``fifo_ns``).
+read data (dataflow streams) keep the earlier figure (``fifo_ns``). The ECP5 LUT figure
+includes its routing too: nextpnr shows 0.24 ns per LUT and 0.6-2.5 ns of routing between
+LUTs; with 0.6 ns a pipelined blur with x unrolled by 2 reached 84.4 MHz, with 1.2 ns
+106.5 MHz (out of context on the ECP5-85F, 100 MHz asked).
 The iCE40 LUT figure includes its typical routing (nextpnr: 0.6-1.3 ns logic plus 1.8-3.4 ns
 routing per level on the UP5K) and the carry figure is nextpnr's 0.28 ns per bit plus routing
 between carry columns; they were fitted to the critical paths of pipelined GEMM kernels.
@@ -62,7 +65,7 @@ __all__ = ["MUL_TILE", "TargetModel", "cut_points", "is_product", "target_model"
 _FAMILIES = {  # LUT, carry per bit, DSP width, default clock, block RAM clock-to-output
     "generic": (0.5, 0.03, 18, 100.0, 0.5),
     "ice40": (3.0, 0.30, 16, 48.0, 2.5),
-    "ecp5": (0.6, 0.04, 18, 100.0, 7.0),
+    "ecp5": (1.2, 0.04, 18, 100.0, 7.0),
 }
 _FIFO_NS = {"generic": 0.5, "ice40": 2.5, "ecp5": 5.0}  # FIFO read data, then a hold mux
 MUL_TILE = 16  # bits of the pieces a wide multiply is split into (one DSP block each)
