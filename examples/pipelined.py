@@ -145,3 +145,25 @@ def schedule_gemm16_int8_unrolled(factor: int = 8) -> allo.Schedule:
     """int8 x int8 -> int32 GEMM, row-wise, j unrolled by ``factor``: ``factor`` 8x8
     multiplies per cycle (on the iCEBreaker, one SB_MAC16 each: all 8 with factor 8)."""
     return _rowwise_unrolled(allo.customize(gemm16_int8), factor)
+
+
+T = 32
+
+
+def triangle(A: int32[T, T]) -> int32[T]:
+    """Row sums of the upper triangle: the inner loop's bounds depend on the row."""
+    S: int32[T] = 0
+    for i in range(T):
+        acc: int32 = 0
+        for j in range(i, T):
+            acc += A[i, j]
+        S[i] = acc
+    return S
+
+
+def schedule_triangle(rewind: bool = True) -> allo.Schedule:
+    """j pipelined; with ``rewind`` the rows run as one stream of iterations (the nest is
+    flattened, j's bounds computed for each row), else each row fills and drains."""
+    s = allo.customize(triangle)
+    s.pipeline("j", rewind=rewind)
+    return s

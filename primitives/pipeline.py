@@ -3,7 +3,9 @@ modulo-scheduled pipeline that starts one iteration every ``initiation_interval`
 
 The IR rewrite only annotates the loop; the lowering builds the pipeline. As in Vitis HLS, the
 loops inside a pipelined loop are fully unrolled, and the loop is flattened with the perfectly
-nested loops around it. ``rewind`` lets consecutive runs of the loop overlap.
+nested loops around it. ``rewind`` lets consecutive runs of the loop overlap: a loop with
+run-time bounds affine in the loops around it, never empty (``range(i, N)``), is then
+flattened with them too (docs/primitives.md).
 
 Before::
 

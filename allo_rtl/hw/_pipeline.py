@@ -127,15 +127,18 @@ class PipelineLogic:
 
     def _bounds(self, m: Module, run: Value) -> Value:
         """The counters' values for the issuing iteration (``current``), whether it is the
-        last one, and ``empty`` (a run-time range without iterations)."""
+        last one, and ``empty`` (a run-time range without iterations). A level with run-time
+        bounds reads them when the pipeline starts and, under rewound outer levels, again
+        for each new outer iteration (``_reload``)."""
         pre = self.prefix
         self.started = Signal(name=f"{pre}started")
         first = run & ~self.started
         with m.If(first):
             m.d.sync += self.started.eq(1)
         self.current, self.empty = {}, Value.cast(0)
+        self.row_last: Value = Value.cast(1)
         at_last: Value = Value.cast(1)
-        dp = Datapath(lambda sym: self.regs[sym], prefix=f"{pre}bound_")
+        dp = Datapath(self._bound_value(self.counters), prefix=f"{pre}bound_")
         for lv in self.p.levels:
             ctr = self.counters[lv.var]
             if lv.trips is not None:
@@ -143,24 +146,57 @@ class PipelineLogic:
                 at_last = at_last & (ctr == lv.lo + (lv.trips - 1) * lv.step)
                 continue
             lo = ctr if lv.lo_expr is None else Mux(first, dp(lv.lo_expr), ctr)
-            hi_reg = Signal(shape_of(lv.type), name=f"{pre}{lv.var.name}_hi")
-            hi = Mux(first, dp(lv.hi_expr), hi_reg)
+            self.hi_reg = Signal(shape_of(lv.type), name=f"{pre}{lv.var.name}_hi")
+            hi = Mux(first, dp(lv.hi_expr), self.hi_reg)
             with m.If(first):
-                m.d.sync += hi_reg.eq(hi)
+                m.d.sync += self.hi_reg.eq(hi)
             cur = self.current[lv.var] = Mux(first, lo, ctr) if lv.lo_expr is not None else ctr
             nxt = cur + lv.step  # one bit wider: no wrap-around
             inside = (cur < hi) if lv.step > 0 else (cur > hi)
             self.empty = self.empty | (first & ~inside)
-            at_last = at_last & ((nxt >= hi) if lv.step > 0 else (nxt <= hi))
+            self.row_last = (nxt >= hi) if lv.step > 0 else (nxt <= hi)
+            at_last = at_last & self.row_last
+            k = self.p.levels.index(lv)
+            if k:
+                self.reload = self._next_bounds(m, lv, list(self.p.levels[:k]))
         m.d.comb += dp.assignments
         return at_last
 
+    def _bound_value(self, values: dict[Sym, Value]) -> Any:
+        """A loop bound's operands: the level counters in ``values``, else registers."""
+        return lambda sym: values[sym] if sym in values else self.regs[sym]
+
+    def _next_bounds(self, m: Module, lv: Any, outer: list[Any]) -> tuple[Value, Value]:
+        """The first value and the bound of the run-time level ``lv`` for the next values of
+        the ``outer`` levels (where the odometer goes when a run of ``lv`` ends)."""
+        nxt: dict[Sym, Value] = {}
+        carry: Value = Value.cast(1)
+        for o in reversed(outer):
+            ctr = self.counters[o.var]
+            last = ctr == o.lo + (o.trips - 1) * o.step
+            nxt[o.var] = Mux(carry, Mux(last, o.lo, ctr + o.step), ctr)
+            carry = carry & last
+        dp = Datapath(self._bound_value(nxt), prefix=f"{self.prefix}next_")
+        lo = dp(lv.lo_expr) if lv.lo_expr is not None else Const(lv.lo)
+        hi = dp(lv.hi_expr)
+        m.d.comb += dp.assignments
+        return lo, hi
+
     def _odometer(self, m: Module) -> None:
         carry: Value = Value.cast(1)
-        for lv in reversed(self.p.levels):
+        levels = self.p.levels
+        for k in range(len(levels) - 1, -1, -1):
+            lv = levels[k]
             ctr = self.counters[lv.var]
-            if lv.trips is None:  # the only level: runs until the issue of the last iteration
-                m.d.sync += ctr.eq(self.current[lv.var] + lv.step)
+            if lv.trips is None:  # runs until its bound; then the levels around it step
+                if k == 0:
+                    m.d.sync += ctr.eq(self.current[lv.var] + lv.step)
+                    continue
+                with m.If(self.row_last):  # the next outer iteration's run (rewind)
+                    m.d.sync += [ctr.eq(self.reload[0]), self.hi_reg.eq(self.reload[1])]
+                with m.Else():
+                    m.d.sync += ctr.eq(self.current[lv.var] + lv.step)
+                carry = self.row_last
                 continue
             last = ctr == lv.lo + (lv.trips - 1) * lv.step
             with m.If(carry):

@@ -66,7 +66,7 @@ def _distance(store: PipeOp, load: PipeOp, levels: tuple[Level, ...]) -> int | N
     outer = {lv.var for lv in levels[:-1]}
     inner = levels[-1].var
     if inner in dims:
-        return None if outer <= dims else levels[-1].trips
+        return None if outer <= dims else (levels[-1].trips or 1)  # run-time trips: 1
     if outer <= dims and (load.pin == "first" or store.pin == "last"):
         return None
     return 1

@@ -5,7 +5,10 @@ A loop marked ``pipeline`` is flattened with the loops around it that form a sem
 nest runs as one stream of iterations, one issued every II cycles by odometer counters. The
 statements before an inner loop run in the iteration where every inner counter is at its first
 value, those after it where they are at their last value (guards), so consecutive outer
-iterations overlap the pipeline's fill and drain.
+iterations overlap the pipeline's fill and drain. With ``rewind``, an innermost loop with
+run-time bounds is flattened too when its bounds are affine in the outer loops' variables and
+no run is empty (``_rewound``); its first and last iterations are then tests against those
+bounds.
 
 The body (inner loops already unrolled) is executed symbolically: scalars become expressions
 over the iteration's values, loads and multiplies become timed operations (a load's data and a
@@ -46,6 +49,7 @@ from ..ir._nodes import (
 )
 from ..ir._rewrite import map_operands, shape_key
 from ..ir.types import UInt, index
+from ..primitives._access import affine_of
 from ._banks import static_bank
 from ._float import unit_key
 from ._fsmd import Level, Pipeline, PipeOp
@@ -74,9 +78,34 @@ def pipeline_nest(loop: For) -> list[tuple[For, tuple, tuple]] | None:
     if not (straight(before) and straight(after)):
         return None
     rest = pipeline_nest(inner)  # type: ignore[arg-type]
-    if rest is None or trip_count(rest[-1][0]) is None:
+    if rest is None:
         return None
-    return [(loop, before, after), *rest]
+    nest = [(loop, before, after), *rest]
+    if trip_count(rest[-1][0]) is None and not _rewound(nest):
+        return None
+    return nest
+
+
+def _rewound(nest: list[tuple[For, tuple, tuple]]) -> bool:
+    """Whether the nest may be flattened although its pipelined loop has run-time bounds:
+    the loop asks for ``rewind``, its bounds are affine in the variables of the loops around
+    it in the nest (constant bounds), and every run has at least one iteration (so the
+    statements pinned to its first and last iteration run once per outer iteration), e.g.
+    ``for i in range(N): for j in range(i, N)``."""
+    inner = nest[-1][0]
+    if not dict(inner.attrs).get("rewind") or inner.step == 0:
+        return False
+    ranges = {}
+    for loop, _, _ in nest[:-1]:
+        values = loop_range(loop)
+        if not values:
+            return False
+        ranges[loop.var] = (min(values[0], values[-1]), max(values[0], values[-1]))
+    lo, hi = affine_of(inner.lo), affine_of(inner.hi)
+    if lo is None or hi is None or any(s not in ranges for s, _ in (*lo.terms, *hi.terms)):
+        return False
+    width = hi + lo.scale(-1) if inner.step > 0 else lo + hi.scale(-1)
+    return width.bounds(ranges)[0] >= 1
 
 
 @dataclass
@@ -322,11 +351,30 @@ def _and(a: Expr, b: Expr) -> Expr:
 def _pin_guard(levels: list[Level], which: str, loc: Any) -> Expr:
     guard: Expr | None = None
     for lv in levels:
-        value = lv.lo if which == "first" else lv.lo + (lv.trips - 1) * lv.step
-        test = Binary("eq", Var(lv.var, index, loc), Const(value, index, loc), _BOOL, loc)
+        var = Var(lv.var, index, loc)
+        if lv.trips is None:  # a rewound level: its run-time bounds
+            test = _run_time_pin(lv, var, which, loc)
+        else:
+            value = lv.lo if which == "first" else lv.lo + (lv.trips - 1) * lv.step
+            test = Binary("eq", var, Const(value, index, loc), _BOOL, loc)
         guard = test if guard is None else _and(guard, test)
     assert guard is not None
     return guard
+
+
+def _run_time_pin(lv: Level, var: Var, which: str, loc: Any) -> Expr:
+    """``var == lo`` (first iteration), or ``var + step >= hi`` (``<=`` for a negative step:
+    the last one) of a level with run-time bounds."""
+    if which == "first":
+        lo = lv.lo_expr if lv.lo_expr is not None else Const(lv.lo, index, loc)
+        return Binary("eq", var, _as_index(lo), _BOOL, loc)
+    step = Const(lv.step, index, loc)
+    nxt = Binary("add", var, step, index, loc)
+    return Binary("ge" if lv.step > 0 else "le", nxt, _as_index(lv.hi_expr), _BOOL, loc)
+
+
+def _as_index(e: Any) -> Expr:
+    return e if e.type == index else Cast(e, index, e.loc)
 
 
 def _level(loop: For, counter_type: Any) -> Level:
