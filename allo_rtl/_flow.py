@@ -335,9 +335,8 @@ def synth(
     top = UartShellTop(_bridged_shell(vd), divisor=max(4, round(clock * 1e6 / 115_200)))
     (impl / "top.v").write_text(convert_verilog(top, name="top"))
     (impl / "top.ys").write_text(_ooc_script(dev.family))
-    free = "--pcf-allow-unconstrained" if dev.family == "ice40" else "--lpf-allow-unconstrained"
     cells, usage, fmax, steps = _implement(impl, dev, vd.name, seed,
-                                           [free, "--freq", f"{clock:g}"], progress)  # fmt: skip
+                                           _ooc_constraints(impl, dev, clock), progress)  # fmt: skip
     report = SynthesisReport(
         design=vd.name, target=f"{dev.name} (out of context)", family=dev.family,
         device=dev.name, clock_mhz=clock, fmax_mhz=_sync_fmax(fmax), cells=cells,
@@ -347,6 +346,23 @@ def synth(
         return _finish(report, out)
     except TimingNotMet as error:
         return error.report  # an estimate: the report says it misses, the caller decides
+
+
+_CLOCK_PINS = {"CABGA381": "G2", "CSFBGA285": "A9"}  # ECP5 packages: a primary clock input
+
+
+def _ooc_constraints(impl: Path, dev: Any, clock: float) -> list[str]:
+    """nextpnr options of an out-of-context run: pins unconstrained, except the ECP5 clock
+    input, placed on a primary clock pin of the package (left free, router2 sometimes failed
+    to route it from a general-purpose pin to the global network)."""
+    if dev.family == "ice40":
+        return ["--pcf-allow-unconstrained", "--freq", f"{clock:g}"]
+    out = ["--lpf-allow-unconstrained", "--freq", f"{clock:g}"]
+    pin = _CLOCK_PINS.get(dev.package)
+    if pin is not None:
+        (impl / "top.lpf").write_text(f'LOCATE COMP "clk" SITE "{pin}";\n')
+        out += ["--lpf", "top.lpf"]
+    return out
 
 
 def _ooc_script(family: str) -> str:

@@ -166,7 +166,7 @@ class Row:
         self.report = None
         self.warnings: list[str] = []
         self.infeasible = False
-        self.reference = False  # shown for comparison, not held to the bound
+        self.comparison = False  # shown for comparison, not held to the bound
 
     def measure(self) -> None:
         s = self.schedule()
@@ -190,7 +190,7 @@ class Row:
     def verdict(self) -> str:
         if self.infeasible:
             return "bound infeasible (see note)"
-        if self.reference:
+        if self.comparison:
             return "reference (no bound)"
         if self.cycles <= self.bound:
             return "met"
@@ -231,7 +231,7 @@ def rows() -> list[Row]:
         Row("8 triangle, no rewind", lambda: pipelined.schedule_triangle(False), ref_triangle,
             TRIANGLE + 16, "iterations + 16", TRIANGLE, "528 iterations / 1"),
     ]  # fmt: skip
-    out[-1].reference = True
+    out[-1].comparison = True
     return out
 
 
@@ -261,8 +261,10 @@ def section_cycles() -> dict[str, Row]:
             reasons = "; ".join(dict.fromkeys(lp.reasons)) or "-"
             if len(lp.reasons) > 2:  # one reason per bank: show the first and the count
                 reasons = f"{lp.reasons[0]} (and {len(lp.reasons) - 1} more, one per bank)"
-            print(f"  {r.label:22s} {lp.name:30s} {lp.trips:6,d} {lp.requested_ii:6d}"
-                  f" {lp.achieved_ii:3d} {lp.depth:5d} {lp.latency:7,d}  {reasons}")  # fmt: skip
+            trips = "run" if lp.trips is None else f"{lp.trips:,d}"  # run-time bounds
+            latency = "-" if lp.latency is None else f"{lp.latency:,d}"
+            print(f"  {r.label:22s} {lp.name:30s} {trips:>6s} {lp.requested_ii:6d}"
+                  f" {lp.achieved_ii:3d} {lp.depth:5d} {latency:>7s}  {reasons}")  # fmt: skip
     return {r.label: r for r in table}
 
 

@@ -198,3 +198,21 @@ def test_fit_check_names_the_overflow():
         "a DSP budget"
     )
     check_fit({**cells, "luts": 10, "dsps": 8}, DEVICES["up5k"], "gemm")
+
+
+@pytest.mark.parametrize(
+    ("device", "pin"), [("ecp5-85k", "G2"), ("ecp5-25k", "G2"), ("up5k", None)]
+)
+def test_out_of_context_runs_pin_the_ecp5_clock_to_a_clock_input(tmp_path, device, pin):
+    """Left free, nextpnr's router2 once failed to route the clock from a general-purpose
+    pin to the global network (a blur kernel, seed 1)."""
+    from allo_rtl._flow import _ooc_constraints
+    from allo_rtl.boards import get_device
+
+    args = _ooc_constraints(tmp_path, get_device(device), 100.0)
+    assert args[1:3] == ["--freq", "100"]
+    if pin is None:
+        assert args[0] == "--pcf-allow-unconstrained" and not (tmp_path / "top.lpf").exists()
+    else:
+        assert args[-2:] == ["--lpf", "top.lpf"]
+        assert (tmp_path / "top.lpf").read_text() == f'LOCATE COMP "clk" SITE "{pin}";\n'

@@ -9,22 +9,11 @@ import warnings
 import numpy as np
 import pytest
 from amaranth_harness import run
+from test_rtl_pipeline import N, triangle  # N = 16; row sums of the upper triangle
 
 import allo_rtl as allo
 from allo_rtl.ir.types import int32
 from allo_rtl.lowering import lower
-
-N = 12
-
-
-def triangle(A: int32[N, N]) -> int32[N]:
-    S: int32[N] = 0
-    for i in range(N):
-        acc: int32 = 0
-        for j in range(i, N):
-            acc += A[i, j]
-        S[i] = acc
-    return S
 
 
 def backwards(A: int32[N, N]) -> int32[N, N]:
