@@ -206,8 +206,9 @@ def test_fit_check_names_the_overflow():
 def test_out_of_context_runs_pin_the_ecp5_clock_to_a_clock_input(tmp_path, device, pin):
     """Left free, nextpnr's router2 once failed to route the clock from a general-purpose
     pin to the global network (a blur kernel, seed 1)."""
-    from allo_rtl._flow import _ooc_constraints
     from allo_rtl.boards import get_device
+
+    from allo_rtl._flow import _ooc_constraints
 
     args = _ooc_constraints(tmp_path, get_device(device), 100.0)
     assert args[1:3] == ["--freq", "100"]
