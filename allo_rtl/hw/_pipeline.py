@@ -28,6 +28,12 @@ from ._units import make_unit, unit_inputs
 __all__ = ["PipelineLogic"]
 
 
+def _ends(lv: Any, value: Value, hi: Value) -> Value:
+    """Whether the iteration at ``value`` is the last before bound ``hi`` of level ``lv``."""
+    nxt = value + lv.step  # one bit wider: no wrap-around
+    return (nxt >= hi) if lv.step > 0 else (nxt <= hi)
+
+
 def _all(terms: list[Value]) -> Value:
     out: Value = Const(1, 1)
     for term in terms:
@@ -106,8 +112,8 @@ class PipelineLogic:
         issue = Signal(name=f"{pre}issue")
         slot = Signal(range(max(p.ii, 2)), name=f"{pre}slot")
         at_last = self._bounds(m, run)
-        m.d.comb += issue.eq(run & ~self.all_issued & (slot == 0) & ~self.empty)
-        with m.If(run & ~self.all_issued):
+        m.d.comb += issue.eq(run & ~self.all_issued & (slot == 0) & ~self.empty & ~self.setup)
+        with m.If(run & ~self.all_issued & ~self.setup):
             if p.ii > 1:
                 with m.If(slot == p.ii - 1):
                     m.d.sync += slot.eq(0)
@@ -137,13 +143,17 @@ class PipelineLogic:
             m.d.sync += self.started.eq(1)
         self.current, self.empty = {}, Value.cast(0)
         self.row_last: Value = Value.cast(1)
+        self.setup: Value = Value.cast(0)  # a cycle without issue while bounds are loaded
         at_last: Value = Value.cast(1)
         dp = Datapath(self._bound_value(self.counters), prefix=f"{pre}bound_")
-        for lv in self.p.levels:
+        for k, lv in enumerate(self.p.levels):
             ctr = self.counters[lv.var]
             if lv.trips is not None:
                 self.current[lv.var] = ctr
                 at_last = at_last & (ctr == lv.lo + (lv.trips - 1) * lv.step)
+                continue
+            if k:  # rewound: the bound and the end-of-run test come from registers
+                at_last = at_last & self._rewound(m, lv, first, dp)
                 continue
             lo = ctr if lv.lo_expr is None else Mux(first, dp(lv.lo_expr), ctr)
             self.hi_reg = Signal(shape_of(lv.type), name=f"{pre}{lv.var.name}_hi")
@@ -156,11 +166,26 @@ class PipelineLogic:
             self.empty = self.empty | (first & ~inside)
             self.row_last = (nxt >= hi) if lv.step > 0 else (nxt <= hi)
             at_last = at_last & self.row_last
-            k = self.p.levels.index(lv)
-            if k:
-                self.reload = self._next_bounds(m, lv, list(self.p.levels[:k]))
         m.d.comb += dp.assignments
         return at_last
+
+    def _rewound(self, m: Module, lv: Any, first: Value, dp: Datapath) -> Value:
+        """A run-time level inside flattened outer levels: the pipeline's first cycle loads
+        its counter, bound and end-of-run flag (no issue in that cycle); the odometer loads
+        them for each next run, so the issue logic reads only registers."""
+        ctr = self.counters[lv.var]
+        self.hi_reg = Signal(shape_of(lv.type), name=f"{self.prefix}{lv.var.name}_hi")
+        self.row_reg = Signal(name=f"{self.prefix}{lv.var.name}_run_ends")
+        lo = dp(lv.lo_expr) if lv.lo_expr is not None else Const(lv.lo)
+        hi = dp(lv.hi_expr)
+        with m.If(first):
+            m.d.sync += [ctr.eq(lo), self.hi_reg.eq(hi), self.row_reg.eq(_ends(lv, lo, hi))]
+        self.setup = first
+        self.current[lv.var] = ctr
+        self.row_last = self.row_reg
+        k = self.p.levels.index(lv)
+        self.reload = self._next_bounds(m, lv, list(self.p.levels[:k]))
+        return self.row_reg
 
     def _bound_value(self, values: dict[Sym, Value]) -> Any:
         """A loop bound's operands: the level counters in ``values``, else registers."""
@@ -192,10 +217,12 @@ class PipelineLogic:
                 if k == 0:
                     m.d.sync += ctr.eq(self.current[lv.var] + lv.step)
                     continue
+                lo, hi = self.reload
                 with m.If(self.row_last):  # the next outer iteration's run (rewind)
-                    m.d.sync += [ctr.eq(self.reload[0]), self.hi_reg.eq(self.reload[1])]
+                    m.d.sync += [ctr.eq(lo), self.hi_reg.eq(hi), self.row_reg.eq(_ends(lv, lo, hi))]
                 with m.Else():
-                    m.d.sync += ctr.eq(self.current[lv.var] + lv.step)
+                    nxt = ctr + lv.step
+                    m.d.sync += [ctr.eq(nxt), self.row_reg.eq(_ends(lv, nxt, self.hi_reg))]
                 carry = self.row_last
                 continue
             last = ctr == lv.lo + (lv.trips - 1) * lv.step

@@ -45,6 +45,7 @@ from ..ir._nodes import (
     Sym,
     Unary,
     Var,
+    children,
     walk,
 )
 from ..ir._rewrite import map_operands, shape_key
@@ -124,6 +125,7 @@ class _Builder:
     known: dict[tuple, Expr] = field(default_factory=dict)  # (array, index key) -> value
     indices: dict[tuple, tuple] = field(default_factory=dict)  # (array, index key) -> indices
     pin: str | None = None
+    memo: dict = field(default_factory=dict)  # (what, id(node)) -> (node, result)
 
     def rewrite(self, e: Expr) -> Expr:
         if isinstance(e, Var):
@@ -156,11 +158,33 @@ class _Builder:
         of ``select(k == 0, 0, acc)``)."""
         if self.model is None or self.in_index:
             return e
-        if self.model.delay(e, self.delays) <= self.model.budget_ns:
+        if self.delay(e) <= self.model.budget_ns:
             return e
         return self.cut(e)
 
+    def delay(self, e: Expr) -> float:
+        """``model.delay`` of ``e`` with the delays of temps, memoised per node: forwarded
+        values make expressions DAGs that share subtrees, which a plain recursion would visit
+        once per path (exponentially many)."""
+        hit = self.memo.get(("delay", id(e)))
+        if hit is not None and hit[0] is e:
+            return hit[1]
+        if isinstance(e, (Const, Var)):
+            d = self.delays.get(getattr(e, "sym", None), 0.0)
+        else:
+            d = self.model._own(e) + max((self.delay(c) for c in children(e)), default=0.0)
+        self.memo[("delay", id(e))] = (e, d)
+        return d
+
     def cut(self, e: Expr) -> Expr:
+        hit = self.memo.get(("cut", id(e)))
+        if hit is not None and hit[0] is e:
+            return hit[1]
+        out = self._cut(e)
+        self.memo[("cut", id(e))] = (e, out)
+        return out
+
+    def _cut(self, e: Expr) -> Expr:
         changes: dict[str, Any] = {}
         for f in fields(e):  # type: ignore[arg-type]
             child = getattr(e, f.name)
@@ -177,15 +201,20 @@ class _Builder:
 
     def carried(self, e: Expr) -> bool:
         """``e`` reads a scalar register of the loop (not a value of this iteration)."""
-        counters = {lv.var for lv in self.levels}
-        return any(
-            isinstance(n, Var) and n.sym not in self.temps and n.sym not in counters
-            for n in walk(e)
-        )
+        hit = self.memo.get(("carried", id(e)))
+        if hit is not None and hit[0] is e:
+            return hit[1]
+        if isinstance(e, Var):
+            counters = {lv.var for lv in self.levels}
+            out = e.sym not in self.temps and e.sym not in counters
+        else:
+            out = any(self.carried(c) for c in children(e))
+        self.memo[("carried", id(e))] = (e, out)
+        return out
 
     def registered(self, e: Expr) -> Expr:
         """``e`` from a register: itself if it has no logic delay, else a pipeline register."""
-        if self.in_index or self.model.delay(e, self.delays) == 0:
+        if self.in_index or self.delay(e) == 0:
             return e
         if isinstance(e, Cast) and e.type.bits >= e.operand.type.bits:
             return replace(e, operand=self.registered(e.operand))  # register the narrow value
@@ -467,14 +496,7 @@ def _without_dead_stores(ops: list[PipeOp], b: _Builder) -> list[PipeOp]:
 def _live(ops: list[PipeOp]) -> list[PipeOp]:
     """``ops`` without loads and computations whose value no remaining operation uses."""
     while True:
-        used = {
-            n.sym
-            for op in ops
-            for part in (op.value, op.guard, *op.indices)
-            if part is not None
-            for n in walk(part)
-            if isinstance(n, Var)
-        }
+        used = _vars([p for op in ops for p in (op.value, op.guard, *op.indices) if p is not None])
         keep = [op for op in ops if op.kind not in _PURE or op.sym in used]
         if len(keep) == len(ops):
             return ops
@@ -482,6 +504,22 @@ def _live(ops: list[PipeOp]) -> list[PipeOp]:
 
 
 _PURE = frozenset({"load", "mul", "reg", "unit"})
+
+
+def _vars(roots: list[Any]) -> set[Sym]:
+    """The variables the expressions ``roots`` read, each shared subtree visited once."""
+    seen: set[int] = set()
+    out: set[Sym] = set()
+    stack = list(roots)
+    while stack:
+        e = stack.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, Var):
+            out.add(e.sym)
+        stack.extend(children(e))
+    return out
 
 
 def _plain(t: Any) -> bool:
