@@ -202,12 +202,8 @@ class Shell(wiring.Component):
         words.update(self._scalars(m, done))
         words.update(self._watch(m))
         self._wdata = self._late(m, self.bus_wdata, "host_wdata")
-        banks = [
-            bank
-            for a in self.info.arrays
-            for bank in self._array(m, a, self._owner(m, a.name, go, done))
-        ]
-        self._read_mux(m, words, banks)
+        arrays = [self._array(m, a, self._owner(m, a.name, go, done)) for a in self.info.arrays]
+        self._read_mux(m, words, arrays)
         return m
 
     def _scalars(self, m: Module, done: Value) -> dict[int, Value]:
@@ -256,9 +252,8 @@ class Shell(wiring.Component):
             m.d.sync += owner.eq(1)
         return owner
 
-    def _array(self, m: Module, a: ArrayPortInfo, running: Value) -> list[tuple[Value, Value]]:
-        """Memories of array ``a`` (one per bank); returns (the host reads this bank, its
-        read data) per bank."""
+    def _array(self, m: Module, a: ArrayPortInfo, running: Value) -> tuple[Value, Value]:
+        """Memories of array ``a`` (one per bank); returns (host selects it, read data)."""
         entry = self.address_map["arrays"][a.name]
         low = (entry["span"] - 1).bit_length()
         local = self.bus_addr[:low] if low else Value.cast(0)
@@ -268,14 +263,17 @@ class Shell(wiring.Component):
             bank, offset = Value.cast(0), local
         else:  # the host sees the array flat, row-major: find the bank of its element
             bank, offset = flat_split(local, a.type, a.layout)
+        host_bank = Signal(range(max(2, len(names))), name=f"{a.name}_host_bank")
+        m.d.sync += host_bank.eq(bank)
         w_offset = self._late(m, offset, f"{a.name}_host_waddr")
-        out = []
+        datas = []
         for k, name in enumerate(names):
             hit = selected & (bank == k) & (local < a.depth)
             we = self._late(m, hit & self.bus_we, f"{name}_host_we")
-            data = self._bank(m, a, name, entry, (offset, hit), (w_offset, we), running)
-            out.append((selected & (bank == k) if len(names) > 1 else selected, data))
-        return out
+            datas.append(self._bank(m, a, name, entry, (offset, hit), (w_offset, we), running))
+        if len(datas) == 1:
+            return selected, datas[0]
+        return selected, Array(datas)[host_bank]  # a multiplexer tree, not a chain of banks
 
     def _late(self, m: Module, value: Value, name: str) -> Value:
         """``value`` as host writes use it: registered for bus masters that can wait (read
@@ -315,12 +313,11 @@ class Shell(wiring.Component):
         return rd.data
 
     def _read_mux(
-        self, m: Module, words: dict[int, Value], banks: list[tuple[Value, Value]]
+        self, m: Module, words: dict[int, Value], arrays: list[tuple[Value, Value]]
     ) -> None:
         """``bus_rdata``: registers are read into a register (zero when an array is read);
-        memory banks from their read port, each gated by a registered one-hot select and
-        OR-ed, two banks per term, so block RAM data pass through one LUT level before the
-        term's register (read latency 2)."""
+        arrays from their read port, each gated by a registered one-hot select and OR-ed, so
+        block RAM data pass through as few LUT levels as possible."""
         reg_data = Signal.like(self.bus_rdata, name="reg_rdata")
         # many registers (dataflow watch words) with read latency 2: decode a registered
         # address, so the wide multiplexer has a cycle of its own
@@ -336,13 +333,10 @@ class Shell(wiring.Component):
         index = addr[: max(1, (n - 1).bit_length())]
         m.d.sync += reg_data.eq(Mux(addr < n, table[index], 0))
         terms = [reg_data]
-        gated = []
-        for i, (selected, data) in enumerate(banks):
+        for i, (selected, data) in enumerate(arrays):
             chosen = Signal(name=f"rdata_sel{i}")
             m.d.sync += chosen.eq(selected)
-            gated.append(Mux(chosen, data, 0))
-        for i in range(0, len(gated), 2):  # a LUT4 per bit: two data bits and their selects
-            terms.append(gated[i] | gated[i + 1] if i + 1 < len(gated) else gated[i])
+            terms.append(Mux(chosen, data, 0))
         if self.read_latency == 2:  # every term registered: block RAM data -> one LUT -> FF
             staged = [Signal.like(self.bus_rdata, name=f"rdata_term{i}") for i in range(len(terms))]
             m.d.sync += [reg.eq(term) for reg, term in zip(staged, terms)]
