@@ -16,7 +16,7 @@ from amaranth.hdl import Const, EnableInserter, Module, Mux, Signal, Value
 
 from .._errors import InternalError
 from ..ir._nodes import Const as Const_
-from ..ir._nodes import Sym, Var, walk
+from ..ir._nodes import Sym, Var, read_vars
 from ..lowering import Pipeline, unit_instances
 from ..lowering._float import unit_operands
 from ..lowering._modulo import forwardable
@@ -153,7 +153,7 @@ class PipelineLogic:
                 at_last = at_last & (ctr == lv.lo + (lv.trips - 1) * lv.step)
                 continue
             if k:  # rewound: the bound and the end-of-run test come from registers
-                at_last = at_last & self._rewound(m, lv, first, dp)
+                at_last = at_last & self._rewound(m, k, first, dp)
                 continue
             lo = ctr if lv.lo_expr is None else Mux(first, dp(lv.lo_expr), ctr)
             self.hi_reg = Signal(shape_of(lv.type), name=f"{pre}{lv.var.name}_hi")
@@ -169,10 +169,11 @@ class PipelineLogic:
         m.d.comb += dp.assignments
         return at_last
 
-    def _rewound(self, m: Module, lv: Any, first: Value, dp: Datapath) -> Value:
-        """A run-time level inside flattened outer levels: the pipeline's first cycle loads
-        its counter, bound and end-of-run flag (no issue in that cycle); the odometer loads
-        them for each next run, so the issue logic reads only registers."""
+    def _rewound(self, m: Module, k: int, first: Value, dp: Datapath) -> Value:
+        """Level ``k``, with run-time bounds inside flattened outer levels: the pipeline's
+        first cycle loads its counter, bound and end-of-run flag (no issue in that cycle);
+        the odometer loads them for each next run, so the issue logic reads only registers."""
+        lv = self.p.levels[k]
         ctr = self.counters[lv.var]
         self.hi_reg = Signal(shape_of(lv.type), name=f"{self.prefix}{lv.var.name}_hi")
         self.row_reg = Signal(name=f"{self.prefix}{lv.var.name}_run_ends")
@@ -183,7 +184,6 @@ class PipelineLogic:
         self.setup = first
         self.current[lv.var] = ctr
         self.row_last = self.row_reg
-        k = self.p.levels.index(lv)
         self.reload = self._next_bounds(m, lv, list(self.p.levels[:k]))
         return self.row_reg
 
@@ -317,20 +317,28 @@ class PipelineLogic:
     def _ready(self, e: Any, t: int) -> bool:
         """Whether every value ``e`` reads exists in stage ``t`` with the value it has in
         stage ``t + 1`` (counters and other stage-register chains)."""
-        syms = {n.sym for n in walk(e) if isinstance(n, Var)}
-        return all(s in self.chains and min(self.chains[s]) <= t for s in syms)
+        return all(s in self.chains and min(self.chains[s]) <= t for s in read_vars([e]))
 
-    def _early(self, m: Module, e: Any, t: int, what: str) -> Value | None:
-        """``e`` computed in stage ``t - 1`` and registered into stage ``t``, when it takes
-        logic and its inputs exist then (``None`` otherwise): the logic leaves the cycle of
-        the memory port or write enable it drives."""
+    def _from_stage_before(self, m: Module, t: int, compute: Any, names: list[str]) -> list:
+        """The values ``compute`` builds from a datapath of stage ``t - 1``, registered into
+        stage ``t`` (one register each, named ``names``)."""
+        prev = self.datapath(m, t - 1)
+        values = compute(prev)
+        regs = [
+            Signal.like(v, name=f"{self.prefix}{name}{len(self._datapaths)}_s{t}")
+            for v, name in zip(values, names)
+        ]
+        m.d.sync += [reg.eq(v) for reg, v in zip(regs, values)]
+        m.d.comb += prev.assignments
+        return regs
+
+    def _early(self, m: Module, e: Any, t: int) -> Value | None:
+        """A store guard ``e`` computed in stage ``t - 1`` and registered into stage ``t``,
+        when it takes logic and its inputs exist then (``None`` otherwise): the logic leaves
+        the cycle of the write enable it drives."""
         if t < 1 or isinstance(e, (Var, Const_)) or not self._ready(e, t - 1):
             return None
-        prev = self.datapath(m, t - 1)
-        value = prev(e)
-        reg = Signal.like(value, name=f"{self.prefix}{what}{len(self._datapaths)}_s{t}")
-        m.d.sync += reg.eq(value)
-        m.d.comb += prev.assignments
+        (reg,) = self._from_stage_before(m, t, lambda dp: [dp(e)], ["guard"])
         return reg
 
     def _early_address(self, m: Module, op: Any, t: int) -> tuple[Value, Value] | None:
@@ -345,13 +353,10 @@ class PipelineLogic:
         )
         if wiring or not all(self._ready(i, t - 1) for i in op.indices):
             return None
-        prev = self.datapath(m, t - 1)
-        bank, offset = ports.split(op.indices, prev)
-        regs = (Signal.like(bank, name=f"{self.prefix}bank{len(self._datapaths)}_s{t}"),
-                Signal.like(offset, name=f"{self.prefix}addr{len(self._datapaths)}_s{t}"))  # fmt: skip
-        m.d.sync += [regs[0].eq(bank), regs[1].eq(offset)]
-        m.d.comb += prev.assignments
-        return regs
+        split = self._from_stage_before(
+            m, t, lambda dp: ports.split(op.indices, dp), ["bank", "addr"]
+        )
+        return split[0], split[1]
 
     def _op(self, m: Module, n: int, op: Any, t: int, valid: list[Signal]) -> None:
         # every value is built before any `with m.If`: building adds the stage registers of
@@ -391,7 +396,7 @@ class PipelineLogic:
                 value = reg
             self.chains[op.sym] = {t + op.latency: value}
         elif op.kind == "store":
-            guard = None if op.guard is None else self._early(m, op.guard, t, "guard")
+            guard = None if op.guard is None else self._early(m, op.guard, t)
             if guard is None and op.guard is not None:
                 guard = dp(op.guard)
             enable = valid[t] if guard is None else valid[t] & guard

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -59,6 +59,7 @@ __all__ = [
     "Var",
     "While",
     "identifier",
+    "read_vars",
     "walk",
 ]
 
@@ -582,6 +583,24 @@ def children(node: object) -> Iterator[object]:
                     yield item
         elif isinstance(value, NODE_TYPES):
             yield value
+
+
+def read_vars(roots: Iterable[object]) -> set[Sym]:
+    """The symbols of the variables the expressions ``roots`` read (``None`` entries are
+    skipped). Each node is visited once: expressions built by forwarding share subtrees, and
+    ``walk`` would visit a shared subtree once per path to it."""
+    seen: set[int] = set()
+    out: set[Sym] = set()
+    stack = [e for e in roots if e is not None]
+    while stack:
+        e = stack.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, Var):
+            out.add(e.sym)
+        stack.extend(children(e))
+    return out
 
 
 def walk(node: object) -> Iterator[object]:

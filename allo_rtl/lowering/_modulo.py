@@ -15,7 +15,7 @@ from typing import Any
 
 from .._errors import InternalError
 from ..ir._fold import affine_var
-from ..ir._nodes import Binary, Const, Expr, For, Sym, Var, children
+from ..ir._nodes import Binary, Const, Expr, For, Sym, Var, read_vars
 from ..ir._rewrite import shape_key
 from ._alias import UNDECIDED, min_distance
 from ._fsmd import Level, Pipeline, PipeOp
@@ -26,23 +26,8 @@ _MAX_II = 256
 _ALIAS_LIMIT = 256
 
 
-def _syms(exprs: Any) -> set[Sym]:
-    """The variables ``exprs`` read; shared subtrees (forwarded values) are visited once."""
-    seen: set[int] = set()
-    out: set[Sym] = set()
-    stack = [e for e in exprs if e is not None]
-    while stack:
-        e = stack.pop()
-        if id(e) not in seen:
-            seen.add(id(e))
-            if isinstance(e, Var):
-                out.add(e.sym)
-            stack.extend(children(e))
-    return out
-
-
 def _operands(op: PipeOp) -> set[Sym]:
-    return _syms([*op.indices, op.value, op.guard])
+    return read_vars([*op.indices, op.value, op.guard])
 
 
 def _dim_var(e: Expr) -> Sym | None:

@@ -46,6 +46,7 @@ from ..ir._nodes import (
     Unary,
     Var,
     children,
+    read_vars,
     walk,
 )
 from ..ir._rewrite import map_operands, shape_key
@@ -126,6 +127,7 @@ class _Builder:
     indices: dict[tuple, tuple] = field(default_factory=dict)  # (array, index key) -> indices
     pin: str | None = None
     memo: dict = field(default_factory=dict)  # (what, id(node)) -> (node, result)
+    delay_memo: dict = field(default_factory=dict)  # id(node) -> (node, delay), for model.delay
 
     def rewrite(self, e: Expr) -> Expr:
         if isinstance(e, Var):
@@ -163,26 +165,20 @@ class _Builder:
         return self.cut(e)
 
     def delay(self, e: Expr) -> float:
-        """``model.delay`` of ``e`` with the delays of temps, memoised per node: forwarded
-        values make expressions DAGs that share subtrees, which a plain recursion would visit
-        once per path (exponentially many)."""
-        hit = self.memo.get(("delay", id(e)))
+        return self.model.delay(e, self.delays, self.delay_memo)
+
+    def memoised(self, what: str, e: Expr, compute: Any) -> Any:
+        """``compute(e)``, once per node and ``what``: forwarded values make expressions
+        DAGs that share subtrees, which a plain recursion would visit once per path."""
+        hit = self.memo.get((what, id(e)))
         if hit is not None and hit[0] is e:
             return hit[1]
-        if isinstance(e, (Const, Var)):
-            d = self.delays.get(getattr(e, "sym", None), 0.0)
-        else:
-            d = self.model._own(e) + max((self.delay(c) for c in children(e)), default=0.0)
-        self.memo[("delay", id(e))] = (e, d)
-        return d
+        out = compute(e)
+        self.memo[(what, id(e))] = (e, out)
+        return out
 
     def cut(self, e: Expr) -> Expr:
-        hit = self.memo.get(("cut", id(e)))
-        if hit is not None and hit[0] is e:
-            return hit[1]
-        out = self._cut(e)
-        self.memo[("cut", id(e))] = (e, out)
-        return out
+        return self.memoised("cut", e, self._cut)
 
     def _cut(self, e: Expr) -> Expr:
         changes: dict[str, Any] = {}
@@ -201,16 +197,12 @@ class _Builder:
 
     def carried(self, e: Expr) -> bool:
         """``e`` reads a scalar register of the loop (not a value of this iteration)."""
-        hit = self.memo.get(("carried", id(e)))
-        if hit is not None and hit[0] is e:
-            return hit[1]
+        return self.memoised("carried", e, self._carried)
+
+    def _carried(self, e: Expr) -> bool:
         if isinstance(e, Var):
-            counters = {lv.var for lv in self.levels}
-            out = e.sym not in self.temps and e.sym not in counters
-        else:
-            out = any(self.carried(c) for c in children(e))
-        self.memo[("carried", id(e))] = (e, out)
-        return out
+            return e.sym not in self.temps and e.sym not in {lv.var for lv in self.levels}
+        return any(self.carried(c) for c in children(e))
 
     def registered(self, e: Expr) -> Expr:
         """``e`` from a register: itself if it has no logic delay, else a pipeline register."""
@@ -496,7 +488,7 @@ def _without_dead_stores(ops: list[PipeOp], b: _Builder) -> list[PipeOp]:
 def _live(ops: list[PipeOp]) -> list[PipeOp]:
     """``ops`` without loads and computations whose value no remaining operation uses."""
     while True:
-        used = _vars([p for op in ops for p in (op.value, op.guard, *op.indices) if p is not None])
+        used = read_vars(p for op in ops for p in (op.value, op.guard, *op.indices))
         keep = [op for op in ops if op.kind not in _PURE or op.sym in used]
         if len(keep) == len(ops):
             return ops
@@ -504,22 +496,6 @@ def _live(ops: list[PipeOp]) -> list[PipeOp]:
 
 
 _PURE = frozenset({"load", "mul", "reg", "unit"})
-
-
-def _vars(roots: list[Any]) -> set[Sym]:
-    """The variables the expressions ``roots`` read, each shared subtree visited once."""
-    seen: set[int] = set()
-    out: set[Sym] = set()
-    stack = list(roots)
-    while stack:
-        e = stack.pop()
-        if id(e) in seen:
-            continue
-        seen.add(id(e))
-        if isinstance(e, Var):
-            out.add(e.sym)
-        stack.extend(children(e))
-    return out
 
 
 def _plain(t: Any) -> bool:

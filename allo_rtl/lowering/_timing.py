@@ -105,14 +105,22 @@ class TargetModel:
         and on a real family one more cycle to add the partial products of wide operands."""
         return 1 if self.family == "generic" or bits <= self.dsp_width else 2
 
-    def delay(self, e: Expr, known: dict[Any, float]) -> float:
+    def delay(self, e: Expr, known: dict[Any, float], memo: dict | None = None) -> float:
         """Estimated delay of ``e`` from its inputs; ``known`` gives the delays of operands
-        computed before (registers and read data are 0)."""
+        computed before (registers and read data are 0). ``memo`` (id -> (node, delay)),
+        kept by a caller whose ``known`` only grows, computes each shared subtree once
+        (forwarded values make expressions DAGs: a plain recursion visits a shared subtree
+        once per path to it)."""
         if isinstance(e, (Const, Var)):
             return known.get(getattr(e, "sym", None), 0.0)
+        hit = memo.get(id(e)) if memo is not None else None
+        if hit is not None and hit[0] is e:
+            return hit[1]
         own = self._own(e)
-        inputs = [self.delay(c, known) for c in children(e)]
-        return own + max(inputs, default=0.0)
+        d = own + max((self.delay(c, known, memo) for c in children(e)), default=0.0)
+        if memo is not None:
+            memo[id(e)] = (e, d)
+        return d
 
     def _own(self, e: Expr) -> float:
         bits = getattr(e, "type", None)
