@@ -69,10 +69,12 @@ def _full(e: Any) -> int:
     return t.bits if isinstance(t, AlloType) else 0
 
 
-def need(e: Any, d: int, out: dict[Sym, int]) -> None:
+def need(e: Any, d: int, out: dict[Sym, int], seen: dict | None = None) -> None:
     """Record in ``out`` how many low bits of each variable the low ``d`` bits of ``e`` read
     (the datapath computes every operator as docs/semantics.md says, so the low bits of a sum,
-    product or bitwise operation depend only on the low bits of its operands)."""
+    product or bitwise operation depend only on the low bits of its operands). A node already
+    visited for at least ``d`` bits is skipped (``seen``: shared subtrees of forwarded values
+    would otherwise be visited once per path)."""
     if isinstance(e, Var):
         if d > 0:
             out[e.sym] = max(out.get(e.sym, 0), min(d, e.type.bits))
@@ -80,8 +82,13 @@ def need(e: Any, d: int, out: dict[Sym, int]) -> None:
     d = min(d, _full(e))
     if d <= 0:
         return
+    seen = {} if seen is None else seen
+    hit = seen.get(id(e))
+    if hit is not None and hit[0] is e and hit[1] >= d:
+        return
+    seen[id(e)] = (e, d)
     for child, bits in _child_bits(e, d):
-        need(child, bits, out)
+        need(child, bits, out, seen)
 
 
 def _child_bits(e: Any, d: int) -> list[tuple[Any, int]]:
